@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// LUTForge: quantized neural networks to bit-exact FPGA accelerators.
+import PackageDescription
+
+let package = Package(
+    name: "LUTForge",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lutforge", targets: ["lutforge"]),
+        .library(name: "LUTForge", targets: ["Driver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        .target(name: "ModelGraph"),
+        .target(name: "ModelImport", dependencies: [
+            "ModelGraph", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        .target(name: "Quantize", dependencies: ["ModelGraph"]),
+        .target(name: "HardwareIR"),
+        .target(name: "ReferenceEngine", dependencies: ["ModelGraph", "HardwareIR"]),
+        .target(name: "Lowering", dependencies: ["ModelGraph", "Quantize", "HardwareIR", "ReferenceEngine"]),
+        .target(name: "EmitVerilog", dependencies: ["HardwareIR"]),
+        .target(name: "EmitHLS", dependencies: ["HardwareIR"]),
+        .target(name: "Simulate", dependencies: ["HardwareIR"]),
+        .target(name: "Estimate", dependencies: ["HardwareIR"]),
+        .target(name: "Driver", dependencies: [
+            "ModelGraph", "ModelImport", "Quantize", "HardwareIR", "Lowering", "ReferenceEngine",
+            "EmitVerilog", "EmitHLS", "Simulate", "Estimate",
+        ]),
+        .executableTarget(name: "lutforge", dependencies: [
+            "Driver", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph"],
+                path: "Tests/LUTForgeTestSupport"),
+        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ModelGraph", "LUTForgeTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "QuantizeTests", dependencies: ["Quantize"]),
+        .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "HardwareIR", "ModelGraph"]),
+        .testTarget(name: "LoweringTests", dependencies: ["Lowering", "HardwareIR", "LUTForgeTestSupport"],
+                    resources: [.copy("Snapshots")]),
+        .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "LUTForgeTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Driver", "Simulate", "LUTForgeTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

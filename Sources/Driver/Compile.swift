@@ -1,0 +1,155 @@
+// `lutforge compile`: model file → HardwareIR → RTL, HLS, simulation workspace
+// and golden vectors, written atomically into one design directory.
+import EmitHLS
+import EmitVerilog
+import Foundation
+import HardwareIR
+import Lowering
+import ModelGraph
+import ModelImport
+import ReferenceEngine
+import Simulate
+
+/// Options of one compile.
+public struct CompileOptions: Sendable {
+    /// The model file (`.onnx`).
+    public var model: String
+    /// The design directory to create or replace.
+    public var output: String
+    /// Multiply-accumulate lanes per layer.
+    public var lanes: Int = 1
+    /// Calibration inputs (`.npy`); default: `X_calib.npy` beside the model, else seeded samples.
+    public var calibration: String?
+    /// Golden vectors written into `vectors/`.
+    public var goldenVectors: Int = 16
+
+    /// Creates options.
+    public init(model: String, output: String, lanes: Int = 1, calibration: String? = nil) {
+        self.model = model
+        self.output = output
+        self.lanes = lanes
+        self.calibration = calibration
+    }
+}
+
+/// What a compile produced.
+public struct CompileResult: Sendable {
+    /// The lowered program.
+    public var program: Program
+    /// One-line notes for the user.
+    public var notes: [String]
+}
+
+/// A user error in the driver's own options.
+public struct UsageError: Error, CustomStringConvertible {
+    /// The message.
+    public var message: String
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The compiler driver: the steps behind every command.
+public enum Driver {
+    /// Reads a model by its extension.
+    public static func loadModel(_ path: String) throws -> Graph {
+        guard path.lowercased().hasSuffix(".onnx") else {
+            throw UsageError("\(path): unknown model format (expected an .onnx file)")
+        }
+        return try ONNXReader.read(path: path)
+    }
+
+    /// Float rows of a `.npy` file.
+    static func floatRows(_ path: String) throws -> [[Float]] {
+        try NPY.read(path: path).rows.map { $0.map { Float($0) } }
+    }
+
+    /// Calibration vectors and a sentence saying where they came from.
+    static func calibration(_ options: CompileOptions, width: Int?) throws -> ([[Float]], String) {
+        if let path = options.calibration {
+            return (try floatRows(path), "\(try floatRows(path).count) vectors from \(URL(fileURLWithPath: path).lastPathComponent)")
+        }
+        let beside = URL(fileURLWithPath: options.model).deletingLastPathComponent().appendingPathComponent("X_calib.npy").path
+        if FileManager.default.fileExists(atPath: beside) {
+            let rows = try floatRows(beside)
+            return (rows, "\(rows.count) vectors from X_calib.npy beside the model")
+        }
+        guard let width else { throw UsageError("\(options.model): input width unknown; pass --calibration FILE.npy") }
+        var rng = SplitMix64(seed: 0x5eed)
+        let rows = (0..<256).map { _ in (0..<width).map { _ in Float(rng.nextUnit() * 2 - 1) } }
+        return (rows, "256 seeded uniform vectors in [-1, 1] (no --calibration given)")
+    }
+
+    /// Lowers a model to HardwareIR without writing anything; `notes` collects messages for the user.
+    public static func lower(_ options: CompileOptions, notes: inout [String]) throws -> Program {
+        guard options.lanes >= 1 else { throw UsageError("--lanes must be at least 1, got \(options.lanes)") }
+        let graph = try loadModel(options.model)
+        var state = LoweringState(file: options.model, graph: graph, options: LoweringOptions(lanes: options.lanes, calibration: [], calibrationSource: ""))
+        // The calibration default depends on the input width, known once the chain is extracted.
+        try ExtractLinearChain().run(&state)
+        let (vectors, source) = try calibration(options, width: state.layers.first?.inputCount)
+        state.options.calibration = vectors
+        state.options.calibrationSource = source
+        let program = try Pipeline.run(Array(Pipeline.denseInt8.dropFirst()), on: &state)
+        notes += state.notes + ["calibration: \(source)"]
+        return program
+    }
+
+    /// Lowers a model, discarding notes.
+    public static func lower(_ options: CompileOptions) throws -> Program {
+        var notes: [String] = []
+        return try lower(options, notes: &notes)
+    }
+
+    /// Compiles `options.model` into `options.output`.
+    public static func compile(_ options: CompileOptions) throws -> CompileResult {
+        var notes: [String] = []
+        let program = try lower(options, notes: &notes)
+        var files: FileSet = [:]
+        files["model.hwir"] = program.dump()
+        files["model.hwir.json"] = String(decoding: try program.jsonData(), as: UTF8.self)
+        for (path, text) in try VerilogEmitter.emit(PreparedVerilog(program)) { files["rtl/\(path)"] = text }
+        for (path, text) in try HLSEmitter.emit(program) { files["hls/\(path)"] = text }
+        for (path, text) in try VerilatorBackend.workspace(program) { files["sim/\(path)"] = text }
+        let golden = VectorSource.seeded(program, count: options.goldenVectors, seed: 1)
+        let expected = try golden.map { try IntegerEngine.run(program, $0) }
+        files["vectors/inputs.txt"] = VectorFile.encode(golden, width: program.inputCount)
+        files["vectors/expected.txt"] = VectorFile.encode(expected, width: program.outputCount)
+        try DesignDirectory.write(files, to: options.output)
+        return CompileResult(program: program, notes: notes)
+    }
+}
+
+/// Deterministic 64-bit generator (SplitMix64): the same seed gives the same vectors everywhere.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    /// Seeds the generator.
+    public init(seed: UInt64) { state = seed }
+    /// Next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform double in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// Input vectors for verification.
+public enum VectorSource {
+    /// All-minimum, all-maximum, alternating min/max (both phases), then seeded uniform vectors over the input type.
+    public static func seeded(_ program: Program, count: Int, seed: UInt64) -> [[Int]] {
+        let t = program.input, n = program.inputCount
+        var vectors: [[Int]] = [
+            [Int](repeating: t.min, count: n), [Int](repeating: t.max, count: n),
+            (0..<n).map { $0 % 2 == 0 ? t.max : t.min }, (0..<n).map { $0 % 2 == 0 ? t.min : t.max },
+        ]
+        var rng = SplitMix64(seed: seed)
+        while vectors.count < count {
+            vectors.append((0..<n).map { _ in t.min + Int(rng.next() % UInt64(t.cardinality)) })
+        }
+        return Array(vectors.prefix(max(count, 0)))
+    }
+}

@@ -1,0 +1,26 @@
+// `lutforge run`: the bit-exact Swift engine on a batch of inputs.
+import Foundation
+import HardwareIR
+import ModelImport
+import ReferenceEngine
+
+extension Driver {
+    /// Output integers of the design (a directory) or of a model compiled with default options in memory.
+    public static func runEngine(target: String, inputs: String) throws -> [[Int]] {
+        var isDir: ObjCBool = false
+        let program: Program
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDir), isDir.boolValue {
+            program = try loadDesign(target)
+        } else {
+            program = try lower(CompileOptions(model: target, output: ""))
+        }
+        return try inputVectors(inputs, program: program).map { try IntegerEngine.run(program, $0) }
+    }
+
+    /// Writes integer vectors as an int64 `.npy`.
+    public static func writeOutputs(_ rows: [[Int]], to path: String) throws {
+        let width = rows.first?.count ?? 0
+        let array = NPYArray(shape: [rows.count, width], dtype: .int64, values: rows.flatMap { $0.map(Double.init) })
+        try DesignDirectory.writeFile(NPY.encode(array), to: path)
+    }
+}

@@ -1,0 +1,199 @@
+// The lowered program: integer kernels with their tables, proven widths and
+// schedule. Emitters, the reference engine and the estimator read only this.
+
+/// `y = clamp((acc·multiplier + 2^(shift−1)) >> shift, lo, hi)` for one output channel.
+public struct Requantizer: Codable, Hashable, Sendable {
+    /// Unsigned integer multiplier `M`.
+    public var multiplier: Int
+    /// Right shift `S ≥ 1`.
+    public var shift: Int
+
+    /// Creates a requantizer.
+    public init(multiplier: Int, shift: Int) {
+        self.multiplier = multiplier
+        self.shift = shift
+    }
+}
+
+/// An integer-in, integer-out table applied after requantization (sigmoid, …).
+public struct ActivationTable: Codable, Hashable, Sendable {
+    /// The float function the table samples, for reports.
+    public var function: String
+    /// Type of the index value; entry `i` is for value `input.min + i`.
+    public var input: IntType
+    /// Type of the entries.
+    public var output: IntType
+    /// `input.cardinality` entries.
+    public var values: [Int]
+
+    /// Creates a table.
+    public init(function: String, input: IntType, output: IntType, values: [Int]) {
+        precondition(values.count == input.cardinality)
+        self.function = function
+        self.input = input
+        self.output = output
+        self.values = values
+    }
+
+    /// The entry for value `x` of type `input`.
+    public func lookup(_ x: Int) -> Int { values[x - input.min] }
+}
+
+/// Cycle schedule of one kernel on the streaming datapath (`RTL/lf_dense.v`).
+public struct KernelSchedule: Codable, Hashable, Sendable {
+    /// Output passes: `ceil(outputs / lanes)`.
+    public var passes: Int
+    /// Cycles to receive the input vector.
+    public var loadCycles: Int
+    /// Multiply-accumulate cycles: `passes · inputs`.
+    public var computeCycles: Int
+    /// Pipeline cycles from the last multiply-accumulate issue to the last stored output.
+    public var drainCycles: Int
+    /// Cycles to stream the outputs (one per cycle without back-pressure).
+    public var emitCycles: Int
+
+    /// Creates a schedule.
+    public init(passes: Int, loadCycles: Int, computeCycles: Int, drainCycles: Int, emitCycles: Int) {
+        self.passes = passes
+        self.loadCycles = loadCycles
+        self.computeCycles = computeCycles
+        self.drainCycles = drainCycles
+        self.emitCycles = emitCycles
+    }
+}
+
+/// A dense (every weight stored) quantized fully connected layer on multiply-accumulate lanes.
+///
+/// This is the `N = M` case of the sparse DSP chain in DESIGN.md.
+public struct DenseKernel: Codable, Hashable, Sendable {
+    /// Identifier used for generated names (`fc0`, …).
+    public var name: String
+    /// The model nodes this kernel implements, for messages and reports.
+    public var sourceNodes: [String]
+    /// Input vector length.
+    public var inputCount: Int
+    /// Output vector length.
+    public var outputCount: Int
+    /// Multiply-accumulate lanes: outputs computed per pass.
+    public var lanes: Int
+    /// Input element type.
+    public var input: IntType
+    /// Weight type.
+    public var weight: IntType
+    /// Bias type (at accumulator scale).
+    public var bias: IntType
+    /// Accumulator type, proven to hold `bias + Σ w·x` for every input.
+    public var accumulator: IntType
+    /// Requantization multiplier type (unsigned).
+    public var multiplier: IntType
+    /// Requantization shift type (unsigned).
+    public var shift: IntType
+    /// Type of `acc·M + 2^(S−1)`, proven.
+    public var scaled: IntType
+    /// Type the requantizer clamps to.
+    public var requantized: IntType
+    /// Optional table after requantization.
+    public var table: ActivationTable?
+    /// Weights, row-major `[outputCount][inputCount]`.
+    public var weights: [Int]
+    /// Per-output bias at accumulator scale.
+    public var biases: [Int]
+    /// Per-output requantizer.
+    public var requantizers: [Requantizer]
+    /// Real value of one input step (for reports and host-side conversion).
+    public var inputScale: Double
+    /// Real value of one output step.
+    public var outputScale: Double
+    /// Cycle schedule.
+    public var schedule: KernelSchedule
+
+    /// Output element type: the table's output when there is a table.
+    public var output: IntType { table?.output ?? requantized }
+
+    /// Creates a kernel; Lowering is the only producer.
+    public init(name: String, sourceNodes: [String], inputCount: Int, outputCount: Int, lanes: Int,
+                input: IntType, weight: IntType, bias: IntType, accumulator: IntType, multiplier: IntType,
+                shift: IntType, scaled: IntType, requantized: IntType, table: ActivationTable?,
+                weights: [Int], biases: [Int], requantizers: [Requantizer], inputScale: Double,
+                outputScale: Double, schedule: KernelSchedule) {
+        self.name = name
+        self.sourceNodes = sourceNodes
+        self.inputCount = inputCount
+        self.outputCount = outputCount
+        self.lanes = lanes
+        self.input = input
+        self.weight = weight
+        self.bias = bias
+        self.accumulator = accumulator
+        self.multiplier = multiplier
+        self.shift = shift
+        self.scaled = scaled
+        self.requantized = requantized
+        self.table = table
+        self.weights = weights
+        self.biases = biases
+        self.requantizers = requantizers
+        self.inputScale = inputScale
+        self.outputScale = outputScale
+        self.schedule = schedule
+    }
+
+    /// The weight of output `n` for input `k`.
+    public func weight(output n: Int, input k: Int) -> Int { weights[n * inputCount + k] }
+}
+
+/// What the program's output integers mean.
+public enum OutputMeaning: Codable, Hashable, Sendable {
+    /// Logits whose argmax equals the argmax of the model's final Softmax (named).
+    case logits(softmaxNode: String)
+    /// Quantized values of the model output.
+    case values
+}
+
+/// A whole lowered model: a chain of kernels between a streamed input and output.
+public struct Program: Codable, Hashable, Sendable {
+    /// Model name.
+    public var name: String
+    /// File name (without directories) of the model it came from.
+    public var sourceFile: String
+    /// Input element type.
+    public var input: IntType
+    /// Input vector length.
+    public var inputCount: Int
+    /// Real value of one input step: `x_int = round(x / inputScale)` on the host.
+    public var inputScale: Double
+    /// Kernels in stream order.
+    public var kernels: [DenseKernel]
+    /// How to read the output.
+    public var outputMeaning: OutputMeaning
+    /// How the calibration activations were obtained, for the record.
+    public var calibration: String
+
+    /// Creates a program.
+    public init(name: String, sourceFile: String, input: IntType, inputCount: Int, inputScale: Double,
+                kernels: [DenseKernel], outputMeaning: OutputMeaning, calibration: String) {
+        self.name = name
+        self.sourceFile = sourceFile
+        self.input = input
+        self.inputCount = inputCount
+        self.inputScale = inputScale
+        self.kernels = kernels
+        self.outputMeaning = outputMeaning
+        self.calibration = calibration
+    }
+
+    /// Output element type.
+    public var output: IntType { kernels.last?.output ?? input }
+    /// Output vector length.
+    public var outputCount: Int { kernels.last?.outputCount ?? inputCount }
+    /// Real value of one output step.
+    public var outputScale: Double { kernels.last?.outputScale ?? inputScale }
+
+    /// Cycles from the first input beat to the last output beat, both included, when
+    /// inputs arrive every cycle and outputs are always accepted: the first kernel's
+    /// load, then per kernel its compute, drain and emit (a kernel's emit is the next one's load).
+    public var latencyCycles: Int {
+        (kernels.first?.schedule.loadCycles ?? 0)
+            + kernels.reduce(0) { $0 + $1.schedule.computeCycles + $1.schedule.drainCycles + $1.schedule.emitCycles }
+    }
+}

@@ -1,0 +1,134 @@
+// The pass protocol, the state passes transform, and named pipelines (arrays of
+// pass types, never strings).
+import HardwareIR
+import ModelGraph
+import Quantize
+
+/// Why a model cannot be lowered; the message names the file, the node and the reason.
+public enum LoweringError: Error, CustomStringConvertible, Equatable {
+    /// The model uses something LUTForge cannot map to hardware.
+    case unsupported(file: String, node: String, reason: String)
+    /// A width or value could not be proven to fit.
+    case unprovable(file: String, node: String, reason: String)
+    /// Calibration data is missing or does not match the model.
+    case calibration(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unsupported(file, node, reason): "\(file): node '\(node)': \(reason)"
+        case let .unprovable(file, node, reason): "\(file): node '\(node)': \(reason)"
+        case let .calibration(file, reason): "\(file): calibration: \(reason)"
+        }
+    }
+}
+
+/// User-chosen lowering options.
+public struct LoweringOptions: Sendable {
+    /// Multiply-accumulate lanes per dense kernel (clipped to each layer's outputs).
+    public var lanes: Int
+    /// Float input vectors that set activation ranges.
+    public var calibration: [[Float]]
+    /// Where the calibration vectors came from, recorded in the program.
+    public var calibrationSource: String
+
+    /// Creates options.
+    public init(lanes: Int = 1, calibration: [[Float]], calibrationSource: String) {
+        self.lanes = lanes
+        self.calibration = calibration
+        self.calibrationSource = calibrationSource
+    }
+}
+
+/// What a float linear layer does after its matrix product.
+public enum LayerActivation: String, Equatable, Sendable {
+    case none, relu, sigmoid
+}
+
+/// A fully connected layer recovered from the graph: `act(W·x + b)`.
+public struct LinearLayer: Equatable, Sendable {
+    /// Kernel name (`fc0`, …).
+    public var name: String
+    /// Graph nodes it covers.
+    public var nodes: [String]
+    /// Weights as rows, `[outputs][inputs]`.
+    public var weight: [[Float]]
+    /// Bias per output.
+    public var bias: [Float]
+    /// Activation after the bias.
+    public var activation: LayerActivation
+    /// Graph value holding `W·x + b`.
+    public var preActivationValue: String
+    /// Graph value holding the layer's output.
+    public var outputValue: String
+
+    /// Inputs.
+    public var inputCount: Int { weight.first?.count ?? 0 }
+    /// Outputs.
+    public var outputCount: Int { weight.count }
+}
+
+/// Calibrated ranges of one layer.
+public struct LayerRanges: Equatable, Sendable {
+    /// Range of `W·x + b`.
+    public var preActivation: ObservedRange
+    /// Range of the layer output.
+    public var output: ObservedRange
+}
+
+/// Everything the passes read and write, from the graph to the program.
+public struct LoweringState: Sendable {
+    /// The model file, for messages.
+    public var file: String
+    /// The imported graph.
+    public var graph: Graph
+    /// Options.
+    public var options: LoweringOptions
+    /// Linear layers, after `ExtractLinearChain`.
+    public var layers: [LinearLayer] = []
+    /// Name of a final Softmax that was dropped, if any.
+    public var finalSoftmax: String?
+    /// Range of the model input, after `CalibrateActivations`.
+    public var inputRange: ObservedRange?
+    /// Per-layer ranges, after `CalibrateActivations`.
+    public var ranges: [LayerRanges] = []
+    /// The lowered program, after `LowerDense`.
+    public var program: Program?
+    /// One-line notes for the user (what was changed and why).
+    public var notes: [String] = []
+
+    /// Starts lowering `graph` read from `file`.
+    public init(file: String, graph: Graph, options: LoweringOptions) {
+        self.file = file
+        self.graph = graph
+        self.options = options
+    }
+}
+
+/// A lowering pass: a named transformation of the state.
+public protocol Pass {
+    /// `verb-noun` name.
+    static var name: String { get }
+    /// One line on what it does.
+    static var summary: String { get }
+    /// Creates the pass.
+    init()
+    /// Transforms the state or throws a user-facing error.
+    func run(_ state: inout LoweringState) throws
+}
+
+/// Named pass sequences.
+public enum Pipeline {
+    /// ONNX MLP to dense int8 kernels.
+    public static let denseInt8: [any Pass.Type] = [
+        ExtractLinearChain.self, CalibrateActivations.self, LowerDense.self,
+    ]
+
+    /// Runs `passes` in order and returns the program.
+    public static func run(_ passes: [any Pass.Type], on state: inout LoweringState) throws -> Program {
+        for pass in passes { try pass.init().run(&state) }
+        guard let program = state.program else {
+            preconditionFailure("pipeline ended without a program; the last pass must produce one")
+        }
+        return program
+    }
+}

@@ -1,0 +1,123 @@
+// The `lutforge` command line: compile, verify, run and demo.
+import ArgumentParser
+import Driver
+import Foundation
+import HardwareIR
+
+@main
+struct LUTForgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lutforge",
+        abstract: "Compile quantized neural networks into FPGA accelerators and prove them bit-exact.",
+        subcommands: [Compile.self, Verify.self, Run.self, Demo.self])
+}
+
+/// Prints a one-line error and exits non-zero; every user-facing failure ends here.
+func fail(_ error: Error) -> Never {
+    let text = String(describing: error)
+    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    exit(1)
+}
+
+func attempt<T>(_ body: () throws -> T) -> T {
+    do { return try body() } catch { fail(error) }
+}
+
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Compile a model into a design directory (RTL, HLS, simulation workspace).")
+
+    @Argument(help: "The model file (.onnx).") var model: String
+    @Option(name: .short, help: "The design directory to create or replace.") var output: String
+    @Option(help: "Multiply-accumulate lanes per layer (outputs computed per pass).") var lanes: Int = 1
+    @Option(help: "Calibration inputs (.npy); default: X_calib.npy beside the model, else seeded samples.") var calibration: String?
+
+    func run() {
+        var options = CompileOptions(model: model, output: output, lanes: lanes, calibration: calibration)
+        options.goldenVectors = 16
+        let result = attempt { try Driver.compile(options) }
+        for note in result.notes { print("note: \(note)") }
+        let p = result.program
+        print("compiled \(p.sourceFile): \(p.kernels.count) layer(s), \(p.inputCount) \(p.input) in -> \(p.outputCount) \(p.output) out, \(p.latencyCycles) cycles per inference -> \(output)")
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Swift engine, Verilator and C-simulation on the same vectors and demand identical integers.")
+
+    @Argument(help: "The design directory.") var design: String
+    @Option(help: "Seeded random vectors, after the all-min, all-max and alternating ones.") var vectors: Int = 64
+    @Option(help: "Seed of the random vectors.") var seed: UInt64 = 1
+    @Option(help: "Input vectors (.npy): integers as they are, floats quantized with the design's input scale.") var inputs: String?
+    @Option(help: "Labels (.npy) for accuracy.") var labels: String?
+    @Option(help: "The float model, to report float accuracy beside hardware accuracy.") var model: String?
+    @Option(help: "Comma-separated simulators.") var simulators: String = "verilator,csim"
+    @Option(help: "Drop valid/ready at random with this seed in Verilator (tests back-pressure).") var stall: Int?
+
+    func run() {
+        var options = VerifyOptions(design: design)
+        options.vectors = vectors
+        options.seed = seed
+        options.inputs = inputs
+        options.labels = labels
+        options.floatModel = model
+        options.simulators = simulators.split(separator: ",").map { String($0) }
+        options.stallSeed = stall
+        let report = attempt { try Driver.verify(options) }
+        printReport(report)
+        if !report.bitExact { Foundation.exit(1) }
+    }
+}
+
+func printReport(_ report: VerifyReport) {
+    print("vectors: \(report.vectors) (\(report.inputs))")
+    for (name, s) in report.simulators.sorted(by: { $0.key < $1.key }) {
+        var line = "\(name): \(s.mismatches == 0 ? "bit-exact" : "\(s.mismatches) MISMATCHING vectors") against the Swift engine"
+        if let c = s.cyclesPerInference { line += ", \(c) cycles per inference" }
+        if let f = s.firstMismatch { line += "; first: \(f)" }
+        print(line)
+    }
+    if let a = report.accuracy {
+        if let f = a.float { print(String(format: "float accuracy:    %.2f%% (%d labels)", f * 100, a.count)) }
+        print(String(format: "hardware accuracy: %.2f%% (%d labels)", a.hardware * 100, a.count))
+    }
+    print("model latency: \(report.modelCycles) cycles")
+    print(report.bitExact ? "verdict: BIT-EXACT (Swift engine, \(report.simulators.keys.sorted().joined(separator: ", ")))" : "verdict: MISMATCH")
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the bit-exact Swift engine on input vectors.")
+
+    @Argument(help: "A model file (compiled on the fly with default options) or a design directory.") var target: String
+    @Option(help: "Input vectors (.npy).") var inputs: String
+    @Option(name: .short, help: "Output integers (.npy, int64).") var output: String
+
+    func run() {
+        let rows = attempt { try Driver.runEngine(target: target, inputs: inputs) }
+        attempt { try Driver.writeOutputs(rows, to: output) }
+        print("wrote \(rows.count) output vector(s) to \(output)")
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Compile and verify the bundled digits example end to end.")
+
+    @Option(name: .short, help: "Where to put the design.") var output: String = "lutforge-demo"
+    @Option(help: "Multiply-accumulate lanes per layer.") var lanes: Int = 4
+
+    func run() {
+        let example = Library.root.appendingPathComponent("examples/digits").path
+        let options = CompileOptions(model: "\(example)/digits.onnx", output: output, lanes: lanes)
+        print("== compile \(options.model) (lanes \(lanes))")
+        let result = attempt { try Driver.compile(options) }
+        for note in result.notes { print("note: \(note)") }
+        print("design: \(output) (\(result.program.kernels.map { "\($0.inputCount)->\($0.outputCount)" }.joined(separator: ", ")))")
+        print("== verify on the held-out test split")
+        var verify = VerifyOptions(design: output)
+        verify.inputs = "\(example)/X_test.npy"
+        verify.labels = "\(example)/y_test.npy"
+        verify.floatModel = options.model
+        let report = attempt { try Driver.verify(verify) }
+        printReport(report)
+        if !report.bitExact { Foundation.exit(1) }
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything LUTForge needs on a fresh Debian 12 machine (run as root):
+# Verilator, Yosys, Icarus, g++, Boost and make from Debian, and the Xilinx
+# ap_types headers (ap_int.h, hls_stream.h, ...) taken from the PyPI hls4ml
+# wheel into .deps/ap_types (never committed). Safe to run again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+packages="verilator yosys iverilog libboost-dev g++ make unzip python3-pip"
+missing=""
+for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq $missing >/dev/null
+fi
+
+ap="$root/.deps/ap_types"
+if [ ! -f "$ap/ap_int.h" ] || [ ! -f "$ap/hls_stream.h" ]; then
+  echo "setup: fetching the ap_types headers from the hls4ml 1.3.0 wheel"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download --quiet --no-deps --dest "$tmp" hls4ml==1.3.0
+  rm -rf "$ap.tmp" && mkdir -p "$ap.tmp"
+  (cd "$ap.tmp" && unzip -q "$tmp"/hls4ml-1.3.0-*.whl 'hls4ml/templates/vivado/ap_types/*')
+  rm -rf "$ap" && mv "$ap.tmp/hls4ml/templates/vivado/ap_types" "$ap" && rm -rf "$ap.tmp"
+fi
+echo "setup: verilator $(verilator --version | cut -d' ' -f2), yosys $(yosys -V | cut -d' ' -f2), $(g++ --version | head -n1), ap_types in $ap"
