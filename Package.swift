@@ -39,10 +39,10 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize"]),
         .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "HardwareIR", "ModelGraph"]),
-        .testTarget(name: "LoweringTests", dependencies: ["Lowering", "HardwareIR", "LUTForgeTestSupport"],
-                    resources: [.copy("Snapshots")]),
-        .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "LUTForgeTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Driver", "Simulate", "LUTForgeTestSupport"]),
+        .testTarget(name: "LoweringTests", dependencies: ["Lowering", "HardwareIR", "ModelImport", "ReferenceEngine", "Driver", "LUTForgeTestSupport"],
+                    exclude: ["Snapshots"]),
+        .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "Simulate", "LUTForgeTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Driver", "Simulate", "ReferenceEngine", "ModelImport", "HardwareIR", "LUTForgeTestSupport", "lutforge"]),
     ],
     swiftLanguageModes: [.v5]
 )

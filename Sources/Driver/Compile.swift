@@ -105,18 +105,23 @@ public enum Driver {
     public static func compile(_ options: CompileOptions) throws -> CompileResult {
         var notes: [String] = []
         let program = try lower(options, notes: &notes)
+        try writeDesign(program, to: options.output, goldenVectors: options.goldenVectors)
+        return CompileResult(program: program, notes: notes)
+    }
+
+    /// Emits every file of a design directory for `program` and writes it atomically.
+    public static func writeDesign(_ program: Program, to output: String, goldenVectors: Int = 16) throws {
         var files: FileSet = [:]
         files["model.hwir"] = program.dump()
         files["model.hwir.json"] = String(decoding: try program.jsonData(), as: UTF8.self)
         for (path, text) in try VerilogEmitter.emit(PreparedVerilog(program)) { files["rtl/\(path)"] = text }
         for (path, text) in try HLSEmitter.emit(program) { files["hls/\(path)"] = text }
         for (path, text) in try VerilatorBackend.workspace(program) { files["sim/\(path)"] = text }
-        let golden = VectorSource.seeded(program, count: options.goldenVectors, seed: 1)
+        let golden = VectorSource.seeded(program, count: goldenVectors, seed: 1)
         let expected = try golden.map { try IntegerEngine.run(program, $0) }
         files["vectors/inputs.txt"] = VectorFile.encode(golden, width: program.inputCount)
         files["vectors/expected.txt"] = VectorFile.encode(expected, width: program.outputCount)
-        try DesignDirectory.write(files, to: options.output)
-        return CompileResult(program: program, notes: notes)
+        try DesignDirectory.write(files, to: output)
     }
 }
 

@@ -1,1 +1,111 @@
+// End-to-end: compile real ONNX files, run Verilator and C-simulation, and demand
+// the same integers as the Swift engine, including all-min and all-max inputs.
+// A missing simulator fails these tests; it never skips them.
+import Driver
+import Foundation
+import HardwareIR
+import LUTForgeTestSupport
+import ModelGraph
 import Testing
+
+/// Compiles `model` with `lanes`, verifies it with every simulator and returns the report.
+func compileAndVerify(_ model: String, lanes: Int, vectors: Int = 24, calibration: String? = nil) throws -> (Program, VerifyReport, String) {
+    let dir = temporaryDirectory("lutforge-e2e") + "/design"
+    let result = try Driver.compile(CompileOptions(model: model, output: dir, lanes: lanes, calibration: calibration))
+    var options = VerifyOptions(design: dir)
+    options.vectors = vectors
+    options.seed = 42
+    return (result.program, try Driver.verify(options), dir)
+}
+
+func expectBitExact(_ report: VerifyReport, _ program: Program, vectors: Int) {
+    #expect(report.bitExact)
+    for name in ["verilator", "csim"] {
+        let s = report.simulators[name]
+        #expect(s != nil, "simulator \(name) did not run")
+        #expect(s?.vectors == vectors)
+        #expect(s?.mismatches == 0, "\(name): \(s?.firstMismatch ?? "")")
+    }
+    // The analytic schedule in HardwareIR is exactly what Verilator measures.
+    #expect(report.simulators["verilator"]?.cyclesPerInference == program.latencyCycles)
+}
+
+@Suite("End to end", .serialized)
+struct EndToEndTests {
+    @Test("digits example: bit-exact on the whole test split, accuracy within 1 point of float")
+    func digits() throws {
+        let dir = temporaryDirectory("lutforge-digits") + "/design"
+        let model = "\(digitsExample)/digits.onnx"
+        let compiled = try Driver.compile(CompileOptions(model: model, output: dir, lanes: 4))
+        var options = VerifyOptions(design: dir)
+        options.inputs = "\(digitsExample)/X_test.npy"
+        options.labels = "\(digitsExample)/y_test.npy"
+        options.floatModel = model
+        let report = try Driver.verify(options)
+        expectBitExact(report, compiled.program, vectors: 449)
+        let accuracy = try #require(report.accuracy)
+        let float = try #require(accuracy.float)
+        #expect(float > 0.9)
+        #expect(abs(accuracy.hardware - float) <= 0.01)
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/verify.json"))
+    }
+
+    @Test("unseen odd widths, every export style, lanes that do not divide the outputs",
+          arguments: [
+            ([13, 7, 5], MLPStyle.gemmTransB, 1),
+            ([31, 17, 11, 3], MLPStyle.matMulAdd, 3),
+            ([1, 9, 2], MLPStyle.gemmScaled, 4),
+            ([67, 29, 1], MLPStyle.matMulAdd, 2),
+            ([5, 300, 7], MLPStyle.gemmTransB, 16),
+          ])
+    func oddWidths(widths: [Int], style: MLPStyle, lanes: Int) throws {
+        let graph = makeMLP(widths: widths, activations: Array(repeating: .relu, count: widths.count - 2) + [nil],
+                            style: style, softmax: true, seed: UInt64(widths.reduce(0, +)))
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let (program, report, _) = try compileAndVerify(model, lanes: lanes)
+        #expect(program.kernels.map(\.inputCount) == Array(widths.dropLast()))
+        #expect(program.kernels.map(\.outputCount) == Array(widths.dropFirst()))
+        expectBitExact(report, program, vectors: 28)
+    }
+
+    @Test("sigmoid tables, signed inputs, no Softmax")
+    func sigmoid() throws {
+        let graph = makeMLP(widths: [10, 12, 6], activations: [.sigmoid, .sigmoid], style: .gemmTransB, softmax: false, seed: 3)
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let (program, report, _) = try compileAndVerify(model, lanes: 5)
+        #expect(program.input.signed)
+        #expect(program.kernels.allSatisfy { $0.table?.function == "sigmoid" })
+        #expect(program.outputMeaning == .values)
+        expectBitExact(report, program, vectors: 28)
+    }
+
+    @Test("back-pressure: random valid/ready stalls leave the integers unchanged")
+    func backPressure() throws {
+        let graph = makeMLP(widths: [9, 8, 4], activations: [.relu], style: .gemmTransB, softmax: true, seed: 11)
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let dir = temporaryDirectory() + "/design"
+        _ = try Driver.compile(CompileOptions(model: model, output: dir, lanes: 3))
+        var options = VerifyOptions(design: dir)
+        options.vectors = 40
+        options.simulators = ["verilator"]
+        options.stallSeed = 5
+        let report = try Driver.verify(options)
+        #expect(report.bitExact)
+        #expect(report.simulators["verilator"]?.mismatches == 0)
+    }
+
+    @Test("compiling the same model twice gives byte-identical directories")
+    func deterministic() throws {
+        let model = "\(digitsExample)/digits.onnx"
+        let root = temporaryDirectory()
+        _ = try Driver.compile(CompileOptions(model: model, output: "\(root)/a", lanes: 2))
+        _ = try Driver.compile(CompileOptions(model: model, output: "\(root)/b", lanes: 2))
+        let a = directoryContents("\(root)/a"), b = directoryContents("\(root)/b")
+        #expect(!a.isEmpty)
+        #expect(a == b)
+        // No absolute paths leak into generated files.
+        for (path, data) in a {
+            #expect(!String(decoding: data, as: UTF8.self).contains(root), "\(path) contains an absolute path")
+        }
+    }
+}

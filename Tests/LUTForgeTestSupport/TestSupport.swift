@@ -1,1 +1,199 @@
+// Shared test helpers: random MLP models written as real ONNX files, temporary
+// directories, a FileCheck-style matcher, and the paths of built tools.
 import Driver
+import Foundation
+import ModelGraph
+import ModelImport
+
+/// Layout of a generated MLP.
+public enum MLPStyle: Sendable {
+    /// `Gemm(transB=1)` with weights stored `[out, in]` (PyTorch export style).
+    case gemmTransB
+    /// `Gemm` with weights stored `[in, out]`, alpha and beta not 1.
+    case gemmScaled
+    /// `MatMul` + `Add` (TensorFlow / Keras export style).
+    case matMulAdd
+}
+
+/// A fresh, uniquely named temporary directory.
+public func temporaryDirectory(_ label: String = "lutforge-test") -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url.path
+}
+
+/// Builds an MLP graph with the given widths; `activations[i]` follows layer `i` (the last may be nil).
+public func makeMLP(widths: [Int], activations: [Op?], style: MLPStyle, softmax: Bool, seed: UInt64) -> Graph {
+    var rng = SplitMix64(seed: seed)
+    func uniform(_ scale: Double) -> Float { Float((rng.nextUnit() * 2 - 1) * scale) }
+    var nodes: [Node] = []
+    var inits: [String: FloatTensor] = [:]
+    var current = "x"
+    for i in 0..<(widths.count - 1) {
+        let (nIn, nOut) = (widths[i], widths[i + 1])
+        let scale = 1.5 / Double(nIn).squareRoot()
+        let w = (0..<(nIn * nOut)).map { _ in uniform(scale) }   // [out, in]
+        let b = (0..<nOut).map { _ in uniform(0.2) }
+        let out = "h\(i)"
+        switch style {
+        case .gemmTransB:
+            inits["w\(i)"] = FloatTensor(shape: [nOut, nIn], data: w)
+            inits["b\(i)"] = FloatTensor(shape: [nOut], data: b)
+            nodes.append(Node(name: "gemm\(i)", op: .gemm(alpha: 1, beta: 1, transA: false, transB: true), inputs: [current, "w\(i)", "b\(i)"], outputs: [out]))
+        case .gemmScaled:
+            var t = [Float](repeating: 0, count: w.count)
+            for o in 0..<nOut { for k in 0..<nIn { t[k * nOut + o] = w[o * nIn + k] } }
+            inits["w\(i)"] = FloatTensor(shape: [nIn, nOut], data: t)
+            inits["b\(i)"] = FloatTensor(shape: [1, nOut], data: b)
+            nodes.append(Node(name: "gemm\(i)", op: .gemm(alpha: 0.5, beta: 2, transA: false, transB: false), inputs: [current, "w\(i)", "b\(i)"], outputs: [out]))
+        case .matMulAdd:
+            var t = [Float](repeating: 0, count: w.count)
+            for o in 0..<nOut { for k in 0..<nIn { t[k * nOut + o] = w[o * nIn + k] } }
+            inits["w\(i)"] = FloatTensor(shape: [nIn, nOut], data: t)
+            inits["b\(i)"] = FloatTensor(shape: [nOut], data: b)
+            nodes.append(Node(name: "matmul\(i)", op: .matMul, inputs: [current, "w\(i)"], outputs: ["mm\(i)"]))
+            nodes.append(Node(name: "add\(i)", op: .add, inputs: ["mm\(i)", "b\(i)"], outputs: [out]))
+        }
+        current = out
+        if i < activations.count, let act = activations[i] {
+            nodes.append(Node(name: "act\(i)", op: act, inputs: [current], outputs: ["a\(i)"]))
+            current = "a\(i)"
+        }
+    }
+    if softmax {
+        nodes.append(Node(name: "softmax", op: .softmax(axis: -1), inputs: [current], outputs: ["y"]))
+        current = "y"
+    }
+    return Graph(name: "mlp", inputs: [ValueInfo(name: "x", shape: [1, widths[0]])],
+                 outputs: [ValueInfo(name: current, shape: [1, widths.last!])], nodes: nodes, initializers: inits)
+}
+
+/// Writes `graph` as `name.onnx` in `dir` and returns the path.
+@discardableResult
+public func writeModel(_ graph: Graph, in dir: String, name: String = "model", storage: ONNXWriter.TensorStorage = .raw) throws -> String {
+    let path = "\(dir)/\(name).onnx"
+    try ONNXWriter.write(graph, to: path, storage: storage)
+    return path
+}
+
+/// The repository root.
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The bundled digits example directory.
+public let digitsExample = "\(repositoryRoot)/examples/digits"
+
+/// Path of the built `lutforge` executable (next to the test bundle).
+public var lutforgeExecutable: String {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lutforge").path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return "\(repositoryRoot)/.build/debug/lutforge"
+}
+
+/// Result of running a command.
+public struct CommandResult {
+    /// Exit status.
+    public var status: Int32
+    /// Standard output.
+    public var stdout: String
+    /// Standard error.
+    public var stderr: String
+}
+
+/// Runs an executable with arguments and collects its output (through files, so no pipe can fill up).
+public func runCommand(_ executable: String, _ arguments: [String], cwd: String? = nil) throws -> CommandResult {
+    let dir = temporaryDirectory("lutforge-cmd")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let outURL = URL(fileURLWithPath: "\(dir)/out"), errURL = URL(fileURLWithPath: "\(dir)/err")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    p.standardOutput = try FileHandle(forWritingTo: outURL)
+    p.standardError = try FileHandle(forWritingTo: errURL)
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    return CommandResult(status: p.terminationStatus,
+                         stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+}
+
+/// Every regular file below `dir` (relative path → bytes), skipping build products.
+public func directoryContents(_ dir: String, skipping: Set<String> = ["obj_dir"]) -> [String: Data] {
+    var out: [String: Data] = [:]
+    guard let e = FileManager.default.enumerator(atPath: dir) else { return out }
+    while let rel = e.nextObject() as? String {
+        if skipping.contains(where: { rel.hasPrefix($0) || rel.contains("/\($0)") }) { continue }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "\(dir)/\(rel)", isDirectory: &isDir), !isDir.boolValue {
+            out[rel] = FileManager.default.contents(atPath: "\(dir)/\(rel)")
+        }
+    }
+    return out
+}
+
+/// A failed CHECK directive.
+public struct CheckFailure: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// FileCheck-style matching: `CHECK: text` finds `text` on a later line, `CHECK-NEXT: text`
+/// on the very next line, `CHECK-NOT: text` on no line before the next match.
+public func fileCheck(_ output: String, _ directives: String) throws {
+    let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    var position = 0          // next line to search
+    var lastMatch = -1
+    var pendingNot: [String] = []
+    for raw in directives.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where !raw.isEmpty {
+        func pattern(_ prefix: String) -> String { String(raw.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
+        if raw.hasPrefix("CHECK-NOT:") {
+            pendingNot.append(pattern("CHECK-NOT:"))
+        } else if raw.hasPrefix("CHECK-NEXT:") {
+            let p = pattern("CHECK-NEXT:")
+            let line = lastMatch + 1
+            guard line < lines.count, lines[line].contains(p) else {
+                throw CheckFailure(description: "CHECK-NEXT: '\(p)' not on line \(line + 1): '\(line < lines.count ? lines[line] : "<end>")'")
+            }
+            lastMatch = line
+            position = line + 1
+        } else if raw.hasPrefix("CHECK:") {
+            let p = pattern("CHECK:")
+            guard let found = (position..<lines.count).first(where: { lines[$0].contains(p) }) else {
+                throw CheckFailure(description: "CHECK: '\(p)' not found after line \(position)")
+            }
+            for n in pendingNot {
+                if let bad = (position..<found).first(where: { lines[$0].contains(n) }) {
+                    throw CheckFailure(description: "CHECK-NOT: '\(n)' found on line \(bad + 1)")
+                }
+            }
+            pendingNot = []
+            lastMatch = found
+            position = found + 1
+        }
+    }
+    for n in pendingNot {
+        if let bad = (position..<lines.count).first(where: { lines[$0].contains(n) }) {
+            throw CheckFailure(description: "CHECK-NOT: '\(n)' found on line \(bad + 1)")
+        }
+    }
+}
+
+/// Compares `text` with the snapshot at `path`; `RECORD_SNAPSHOTS=1` (re)records it. A missing snapshot fails.
+public func assertSnapshot(_ text: String, path: String) throws {
+    if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return
+    }
+    guard let recorded = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw CheckFailure(description: "\(path): snapshot missing; run with RECORD_SNAPSHOTS=1 to record it")
+    }
+    guard recorded == text else {
+        let a = recorded.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
+        throw CheckFailure(description: "\(path): differs from the snapshot at line \(line + 1):\n  recorded: \(line < a.count ? String(a[line]) : "<end>")\n  actual:   \(line < b.count ? String(b[line]) : "<end>")")
+    }
+}

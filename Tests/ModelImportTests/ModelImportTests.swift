@@ -1,1 +1,116 @@
+// ONNX and .npy readers: files written by the real onnx/numpy packages, our own
+// writer's round trip, and every malformed-input error naming file, node and reason.
+import Foundation
+import LUTForgeTestSupport
+import ModelGraph
+import ModelImport
 import Testing
+
+let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures").path
+
+@Suite("ONNX reader")
+struct ONNXReaderTests {
+    @Test("reads the digits model exported by the onnx package (Gemm, transB=1)")
+    func digitsGemm() throws {
+        let g = try ONNXReader.read(path: "\(digitsExample)/digits.onnx")
+        #expect(g.nodes.map(\.op.onnxName) == ["Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax"])
+        #expect(g.nodes[0].op == .gemm(alpha: 1, beta: 1, transA: false, transB: true))
+        #expect(g.initializers["fc0.weight"]?.shape == [32, 64])
+        #expect(g.inputs.map(\.name) == ["input"])
+        #expect(g.inputs[0].shape == [1, 64])
+    }
+
+    @Test("reads the MatMul + Add export of the same network")
+    func digitsMatMul() throws {
+        let g = try ONNXReader.read(path: "\(fixtures)/digits_matmul.onnx")
+        #expect(g.nodes.map(\.op.onnxName) == ["MatMul", "Add", "Relu", "MatMul", "Add", "Relu", "MatMul", "Add", "Softmax"])
+        let gemm = try ONNXReader.read(path: "\(digitsExample)/digits.onnx")
+        // Same weights, transposed.
+        let a = try #require(gemm.initializers["fc1.weight"]), b = try #require(g.initializers["fc1.weight_t"])
+        #expect(a.shape == [16, 32] && b.shape == [32, 16])
+        #expect(a.data[3 * 32 + 5] == b.data[5 * 16 + 3])
+    }
+
+    @Test("writer round trip with raw and typed tensor storage", arguments: [ONNXWriter.TensorStorage.raw, .typed])
+    func roundTrip(storage: ONNXWriter.TensorStorage) throws {
+        let graph = makeMLP(widths: [5, 4, 3], activations: [.sigmoid], style: .gemmScaled, softmax: true, seed: 9)
+        let data = try ONNXWriter.serialize(graph, storage: storage)
+        let back = try ONNXReader.read(data: data, file: "mem.onnx")
+        #expect(back == graph)
+    }
+
+    @Test("truncated bytes are rejected with the file name")
+    func truncated() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(digitsExample)/digits.onnx"))
+        var rejected = 0
+        for cut in stride(from: 1, to: data.count, by: 97) {
+            do {
+                _ = try ONNXReader.read(data: data.prefix(cut), file: "cut.onnx")
+            } catch let error as ImportError {
+                #expect(error.description.hasPrefix("cut.onnx: "))
+                rejected += 1
+            }
+        }
+        // Every prefix must be rejected: either protobuf fails or the graph is incomplete.
+        #expect(rejected == (1..<data.count).filter { ($0 - 1) % 97 == 0 }.count)
+    }
+
+    @Test("empty file, NaN weight and unknown op are clear errors")
+    func errors() throws {
+        #expect(throws: ImportError.self) { try ONNXReader.read(data: Data(), file: "e.onnx") }
+        var g = makeMLP(widths: [3, 2], activations: [], style: .gemmTransB, softmax: false, seed: 1)
+        g.initializers["w0"]!.data[1] = .nan
+        do {
+            _ = try ONNXReader.read(data: try ONNXWriter.serialize(g), file: "nan.onnx")
+            Issue.record("NaN weight accepted")
+        } catch let e as ImportError {
+            #expect(e.description.contains("nan.onnx") && e.description.contains("'w0'") && e.description.contains("nan"))
+        }
+    }
+
+    @Test("a node reading an undefined value (or a cycle) names the node")
+    func undefinedValue() throws {
+        var g = makeMLP(widths: [3, 2, 2], activations: [.relu], style: .gemmTransB, softmax: false, seed: 1)
+        g.nodes[0].inputs[0] = "a0"   // gemm0 reads the output of a later node: a cycle
+        do {
+            _ = try ONNXReader.read(data: try ONNXWriter.serialize(g), file: "cyc.onnx")
+            Issue.record("cycle accepted")
+        } catch let e as ImportError {
+            #expect(e.description.contains("cyc.onnx") && e.description.contains("gemm0") && e.description.contains("a0"))
+        }
+    }
+}
+
+@Suite("NPY")
+struct NPYTests {
+    @Test("reads numpy-written float32 and int64 arrays")
+    func numpyFiles() throws {
+        let x = try NPY.read(path: "\(digitsExample)/X_test.npy")
+        #expect(x.dtype == .float32)
+        #expect(x.shape == [449, 64])
+        #expect(x.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let y = try NPY.read(path: "\(digitsExample)/y_test.npy")
+        #expect(y.dtype == .int64)
+        #expect(y.shape == [449])
+        #expect(Set(y.values.map { Int($0) }) == Set(0...9))
+    }
+
+    @Test("encode/decode round trip for every dtype", arguments: NPYArray.DType.allCases)
+    func roundTrip(dtype: NPYArray.DType) throws {
+        let values: [Double] = dtype == .bool ? [0, 1, 1, 0, 1, 0] : [0, 1, 2, 3, 100, dtype.isInteger && !["|u1", "<u2"].contains(dtype.rawValue) ? -7 : 7]
+        let a = NPYArray(shape: [2, 3], dtype: dtype, values: values)
+        #expect(try NPY.decode(NPY.encode(a), file: "a.npy") == a)
+    }
+
+    @Test("bad magic, short data and Fortran order are rejected")
+    func bad() throws {
+        #expect(throws: ImportError.self) { try NPY.decode(Data("hello".utf8), file: "x.npy") }
+        var d = NPY.encode(NPYArray(shape: [4], dtype: .float32, values: [1, 2, 3, 4]))
+        d.removeLast(3)
+        #expect(throws: ImportError.self) { try NPY.decode(d, file: "x.npy") }
+        let header = "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }"
+        var f = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0])
+        f.append(contentsOf: Array(header.utf8) + [0, 0, 0, 0])
+        #expect(throws: ImportError.self) { try NPY.decode(f, file: "x.npy") }
+    }
+}

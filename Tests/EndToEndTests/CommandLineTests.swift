@@ -1,0 +1,80 @@
+// The command-line contract: exit status, one-line errors naming file, node and
+// reason, and no output directory left behind on failure.
+import Foundation
+import LUTForgeTestSupport
+import ModelGraph
+import ModelImport
+import Testing
+
+@Suite("Command line")
+struct CommandLineTests {
+    func compileFails(_ model: String, mentioning parts: [String]) throws {
+        let out = temporaryDirectory() + "/design"
+        let r = try runCommand(lutforgeExecutable, ["compile", model, "-o", out])
+        #expect(r.status != 0)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "expected one line, got: \(r.stderr)")
+        for part in parts { #expect(r.stderr.contains(part), "'\(part)' missing from: \(r.stderr)") }
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path)
+        #expect(siblings.allSatisfy { !$0.contains("design") }, "left behind: \(siblings)")
+    }
+
+    @Test("a truncated .onnx exits non-zero with one line and no output")
+    func truncated() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(digitsExample)/digits.onnx"))
+        let dir = temporaryDirectory()
+        for cut in [7, data.count / 3, data.count - 5] {
+            let path = "\(dir)/cut\(cut).onnx"
+            try data.prefix(cut).write(to: URL(fileURLWithPath: path))
+            try compileFails(path, mentioning: [path])
+        }
+    }
+
+    @Test("an unsupported op (LSTM) names the file, the node and the op")
+    func unsupportedOp() throws {
+        // Rewrite a Relu into an LSTM at the protobuf level: the node keeps its name.
+        var graph = makeMLP(widths: [4, 3, 2], activations: [.relu], style: .gemmTransB, softmax: false, seed: 1)
+        graph.nodes[1].name = "lstm_1"
+        let dir = temporaryDirectory()
+        let path = try writeModel(graph, in: dir)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let relu = Data("Relu".utf8)
+        let range = try #require(bytes.range(of: relu))
+        bytes.replaceSubrange(range, with: Data("LSTM".utf8))
+        try bytes.write(to: URL(fileURLWithPath: path))
+        try compileFails(path, mentioning: [path, "lstm_1", "LSTM"])
+    }
+
+    @Test("a missing file and a non-ONNX file are clear errors")
+    func missingAndWrongFormat() throws {
+        try compileFails("/nonexistent/model.onnx", mentioning: ["/nonexistent/model.onnx"])
+        let dir = temporaryDirectory()
+        let text = "\(dir)/model.onnx"
+        try Data("this is not protobuf\n".utf8).write(to: URL(fileURLWithPath: text))
+        try compileFails(text, mentioning: [text])
+    }
+
+    @Test("a failed compile leaves the previous output intact")
+    func previousOutputKept() throws {
+        let dir = temporaryDirectory()
+        let out = "\(dir)/design"
+        let ok = try runCommand(lutforgeExecutable, ["compile", "\(digitsExample)/digits.onnx", "-o", out])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let before = directoryContents(out)
+        let bad = "\(dir)/bad.onnx"
+        try Data([0x0a, 0xff, 0xff]).write(to: URL(fileURLWithPath: bad))
+        let r = try runCommand(lutforgeExecutable, ["compile", bad, "-o", out])
+        #expect(r.status != 0)
+        #expect(directoryContents(out) == before)
+    }
+
+    @Test("verify on a directory that is not a design fails with one line")
+    func verifyNotADesign() throws {
+        let dir = temporaryDirectory()
+        let r = try runCommand(lutforgeExecutable, ["verify", dir])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(dir))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}

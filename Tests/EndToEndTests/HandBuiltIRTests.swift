@@ -1,0 +1,76 @@
+// Hand-built HardwareIR that hits the arithmetic corners directly: exact rounding
+// ties (negative and positive), both clamps, the most negative weight, and a
+// table addressed by every value of a signed type. All three engines must agree.
+import Driver
+import Foundation
+import HardwareIR
+import LUTForgeTestSupport
+import ModelImport
+import ReferenceEngine
+import Testing
+
+func schedule(_ inputs: Int, _ outputs: Int, lanes: Int, table: Bool) -> KernelSchedule {
+    let passes = (outputs + lanes - 1) / lanes
+    return KernelSchedule(passes: passes, loadCycles: inputs, computeCycles: passes * inputs,
+                          drainCycles: table ? 5 : 4, emitCycles: outputs)
+}
+
+/// Kernel 0: one i8 input, outputs x, -x, 127x+5 and -128x-5 at several (M, S), clamped to i8.
+/// Kernel 1: four i8 inputs to three outputs through a scrambled 256-entry table.
+func cornerProgram() -> Program {
+    let k0 = DenseKernel(
+        name: "k0", sourceNodes: ["corner0"], inputCount: 1, outputCount: 4, lanes: 3,
+        input: .int(8), weight: .int(8), bias: .int(4), accumulator: .int(18), multiplier: .uint(15),
+        shift: .uint(4), scaled: .int(34), requantized: .int(8), table: nil,
+        weights: [1, -1, 127, -128], biases: [0, 0, 5, -5],
+        requantizers: [Requantizer(multiplier: 1, shift: 1), Requantizer(multiplier: 3, shift: 2),
+                       Requantizer(multiplier: 16384, shift: 15), Requantizer(multiplier: 32767, shift: 8)],
+        inputScale: 1, outputScale: 1, schedule: schedule(1, 4, lanes: 3, table: false))
+    let table = ActivationTable(function: "scramble", input: .int(8), output: .uint(8),
+                                values: (0..<256).map { ($0 * 37 + 11) % 256 })
+    let k1 = DenseKernel(
+        name: "k1", sourceNodes: ["corner1"], inputCount: 4, outputCount: 3, lanes: 3,
+        input: .int(8), weight: .int(8), bias: .int(8), accumulator: .int(19), multiplier: .uint(15),
+        shift: .uint(3), scaled: .int(35), requantized: .int(8), table: table,
+        weights: [1, 1, 0, 0, 0, 0, 1, -1, -128, 127, 3, -7], biases: [0, 1, -128],
+        requantizers: [Requantizer(multiplier: 1, shift: 1), Requantizer(multiplier: 5, shift: 3),
+                       Requantizer(multiplier: 1, shift: 6)],
+        inputScale: 1, outputScale: 1, schedule: schedule(4, 3, lanes: 3, table: true))
+    return Program(name: "corners", sourceFile: "corners.hwir", input: .int(8), inputCount: 1, inputScale: 1,
+                   kernels: [k0, k1], outputMeaning: .values, calibration: "none (hand-built)")
+}
+
+@Suite("Hand-built HardwareIR")
+struct HandBuiltIRTests {
+    @Test("every i8 input: rounding ties, clamps and table addressing agree in all three engines")
+    func corners() throws {
+        let program = cornerProgram()
+        let dir = temporaryDirectory("lutforge-corners") + "/design"
+        try Driver.writeDesign(program, to: dir)
+        let inputs = "\(dir)/../all-i8.npy"
+        try NPY.write(NPYArray(shape: [256, 1], dtype: .int64, values: (-128...127).map(Double.init)), to: inputs)
+        var options = VerifyOptions(design: dir)
+        options.inputs = inputs
+        let report = try Driver.verify(options)
+        expectBitExact(report, program, vectors: 256)
+    }
+
+    @Test("the reference engine rounds half up after the floor shift and clamps")
+    func engineCorners() throws {
+        let k0 = cornerProgram().kernels[0]
+        // (x·1 + 1) >> 1: ties go up, the shift floors.
+        #expect(try ReferenceCheck.run(k0, [1])[0] == 1)
+        #expect(try ReferenceCheck.run(k0, [-1])[0] == 0)
+        #expect(try ReferenceCheck.run(k0, [-3])[0] == -1)
+        #expect(try ReferenceCheck.run(k0, [127])[0] == 64)
+        // (-x·3 + 2) >> 2 for x = -128: 386 >> 2 = 96.
+        #expect(try ReferenceCheck.run(k0, [-128])[1] == 96)
+        // 127·127 + 5 = 16134; ·16384 >> 15 ≈ 8067: clamps to 127. -128·127 - 5 saturates low.
+        #expect(try ReferenceCheck.run(k0, [127])[2] == 127)
+        #expect(try ReferenceCheck.run(k0, [127])[3] == -128)
+    }
+}
+
+enum ReferenceCheck {
+    static func run(_ k: DenseKernel, _ x: [Int]) throws -> [Int] { try IntegerEngine.run(k, x) }
+}
