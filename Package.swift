@@ -35,7 +35,9 @@ let package = Package(
         ]),
         .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph"],
                 path: "Tests/LUTForgeTestSupport"),
-        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ModelGraph", "LUTForgeTestSupport"],
+        .testTarget(name: "ModelImportTests", dependencies: [
+            "ModelImport", "ModelGraph", "LUTForgeTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize"]),
         .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "HardwareIR", "ModelGraph"]),

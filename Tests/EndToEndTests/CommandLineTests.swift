@@ -77,4 +77,22 @@ struct CommandLineTests {
         #expect(r.stderr.contains(dir))
         #expect(r.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test("run writes the Swift engine's integers, the same for a model and its design directory")
+    func run() throws {
+        let dir = temporaryDirectory()
+        let model = "\(digitsExample)/digits.onnx"
+        let design = "\(dir)/design"
+        #expect(try runCommand(lutforgeExecutable, ["compile", model, "-o", design]).status == 0)
+        let a = try runCommand(lutforgeExecutable, ["run", design, "--inputs", "\(digitsExample)/X_test.npy", "-o", "\(dir)/a.npy"])
+        let b = try runCommand(lutforgeExecutable, ["run", model, "--inputs", "\(digitsExample)/X_test.npy", "-o", "\(dir)/b.npy"])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+        let ya = try NPY.read(path: "\(dir)/a.npy"), yb = try NPY.read(path: "\(dir)/b.npy")
+        #expect(ya.shape == [449, 10] && ya.dtype == .int64)
+        #expect(ya == yb)
+        // Labels agree with the argmax of these logits for most images.
+        let labels = try NPY.read(path: "\(digitsExample)/y_test.npy").values.map { Int($0) }
+        let right = zip(ya.rows, labels).filter { row, label in row.firstIndex(of: row.max()!) == label }.count
+        #expect(right > 420)
+    }
 }

@@ -79,6 +79,20 @@ struct EndToEndTests {
         expectBitExact(report, program, vectors: 28)
     }
 
+    @Test("Flatten of a 4-D input and Identity between layers are followed through")
+    func flattenIdentity() throws {
+        var graph = makeMLP(widths: [6, 5, 4], activations: [.relu], style: .gemmTransB, softmax: true, seed: 8)
+        graph.inputs = [ValueInfo(name: "image", shape: [1, 1, 2, 3])]
+        graph.nodes.insert(Node(name: "flatten", op: .flatten(axis: 1), inputs: ["image"], outputs: ["x"]), at: 0)
+        // gemm0 → identity → relu
+        graph.nodes.insert(Node(name: "identity", op: .identity, inputs: ["h0"], outputs: ["h0i"]), at: 2)
+        graph.nodes[3].inputs = ["h0i"]
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let (program, report, _) = try compileAndVerify(model, lanes: 2)
+        #expect(program.kernels.map(\.sourceNodes) == [["gemm0", "act0"], ["gemm1"]])
+        expectBitExact(report, program, vectors: 28)
+    }
+
     @Test("back-pressure: random valid/ready stalls leave the integers unchanged")
     func backPressure() throws {
         let graph = makeMLP(widths: [9, 8, 4], activations: [.relu], style: .gemmTransB, softmax: true, seed: 11)

@@ -3,7 +3,8 @@
 import Foundation
 import LUTForgeTestSupport
 import ModelGraph
-import ModelImport
+@testable import ModelImport
+import SwiftProtobuf
 import Testing
 
 let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures").path
@@ -112,5 +113,80 @@ struct NPYTests {
         var f = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0])
         f.append(contentsOf: Array(header.utf8) + [0, 0, 0, 0])
         #expect(throws: ImportError.self) { try NPY.decode(f, file: "x.npy") }
+    }
+}
+
+@Suite("ONNX reader, protobuf-level cases")
+struct ONNXProtoTests {
+    func model(_ edit: (inout Onnx_GraphProto) -> Void) throws -> Data {
+        let graph = makeMLP(widths: [3, 2], activations: [], style: .gemmTransB, softmax: false, seed: 1)
+        var m = try Onnx_ModelProto(serializedBytes: try ONNXWriter.serialize(graph))
+        edit(&m.graph)
+        return try m.serializedData()
+    }
+
+    @Test("initializers stored as external data are refused with the tensor's name")
+    func externalData() throws {
+        let data = try model { g in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = "location"
+            entry.value = "weights.bin"
+            g.initializer[1].externalData = [entry]
+            g.initializer[1].dataLocation = .external
+            g.initializer[1].clearRawData()
+        }
+        do {
+            _ = try ONNXReader.read(data: data, file: "ext.onnx")
+            Issue.record("external data accepted")
+        } catch let e as ImportError {
+            #expect(e.description.hasPrefix("ext.onnx: tensor '\(try Onnx_ModelProto(serializedBytes: data).graph.initializer[1].name)'"))
+            #expect(e.description.contains("external data"))
+        }
+    }
+
+    @Test("typed int64 and double initializers, and Constant nodes, become float tensors")
+    func typedFields() throws {
+        let data = try model { g in
+            var w = g.initializer.first { $0.name == "w0" }!
+            let values = (0..<6).map { Double($0) - 2.5 }
+            w.clearRawData()
+            w.dataType = Int32(Onnx_TensorProto.DataType.double.rawValue)
+            w.doubleData = values
+            g.initializer.removeAll { $0.name == "w0" }
+            var constant = Onnx_NodeProto()
+            constant.opType = "Constant"
+            constant.output = ["w0"]
+            var attr = Onnx_AttributeProto()
+            attr.name = "value"
+            attr.type = .tensor
+            attr.t = w
+            constant.attribute = [attr]
+            g.node.insert(constant, at: 0)
+            var b = g.initializer.first { $0.name == "b0" }!
+            b.clearRawData()
+            b.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+            b.int64Data = [4, -9]
+            g.initializer.removeAll { $0.name == "b0" }
+            g.initializer.append(b)
+        }
+        let g = try ONNXReader.read(data: data, file: "typed.onnx")
+        #expect(g.initializers["w0"]?.data == [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])
+        #expect(g.initializers["b0"]?.data == [4, -9])
+        #expect(g.nodes.count == 1)
+    }
+
+    @Test("a wrong attribute type names the node and the attribute")
+    func badAttribute() throws {
+        let data = try model { g in
+            g.node[0].attribute.removeAll { $0.name == "transB" }
+            var a = Onnx_AttributeProto()
+            a.name = "transB"
+            a.type = .int
+            a.i = 2
+            g.node[0].attribute.append(a)
+        }
+        #expect(throws: ImportError.unsupported(file: "a.onnx", node: "gemm0", reason: "attribute 'transB' must be 0 or 1, got 2")) {
+            try ONNXReader.read(data: data, file: "a.onnx")
+        }
     }
 }
