@@ -101,6 +101,11 @@ int main(int argc, char **argv) {
                     std::fprintf(stderr, "vector %ld: output before the whole input was taken\n", v);
                     return 1;
                 }
+                if ((bool)top->out_last != (received == LUTFORGE_OUT_COUNT - 1)) {
+                    std::fprintf(stderr, "vector %ld: out_last is %d on output %d of %d\n", v, (int)top->out_last,
+                                 received, LUTFORGE_OUT_COUNT);
+                    return 1;
+                }
                 std::fprintf(out, received ? " %lld" : "%lld",
                              sign_extend(top->out_data, LUTFORGE_OUT_BITS, LUTFORGE_OUT_SIGNED));
                 received++;

@@ -81,7 +81,8 @@ public enum VerilogEmitter {
             input  wire [\(p.input.bits - 1):0]  in_data,
             output wire        out_valid,
             input  wire        out_ready,
-            output wire [\(p.output.bits - 1):0] out_data
+            output wire [\(p.output.bits - 1):0] out_data,
+            output wire        out_last
         );
 
         """
@@ -113,6 +114,19 @@ public enum VerilogEmitter {
             s += "        .out_valid(\(outPort.0)), .out_ready(\(outPort.1)), .out_data(\(outPort.2))\n"
             s += "    );\n"
         }
+        // TLAST-style marker on the final output beat of each inference.
+        let countBits = max(1, Int.bitWidth - (p.outputCount - 1).leadingZeroBitCount)
+        s += """
+
+            // out_last marks the final output beat of each inference.
+            reg [\(countBits - 1):0] out_count;
+            assign out_last = (out_count == \(countBits)'d\(p.outputCount - 1));
+            always @(posedge clk) begin
+                if (rst) out_count <= \(countBits)'d0;
+                else if (out_valid && out_ready) out_count <= out_last ? \(countBits)'d0 : out_count + 1'b1;
+            end
+
+        """
         s += "endmodule\n\n`default_nettype wire\n"
         return s
     }
