@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(name: "ModelGraph"),
@@ -28,10 +29,10 @@ let package = Package(
         .target(name: "Estimate", dependencies: ["HardwareIR"]),
         .target(name: "Driver", dependencies: [
             "ModelGraph", "ModelImport", "Quantize", "HardwareIR", "Lowering", "ReferenceEngine",
-            "EmitVerilog", "EmitHLS", "Simulate", "Estimate",
+            "EmitVerilog", "EmitHLS", "Simulate", "Estimate", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "lutforge", dependencies: [
-            "Driver", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Driver", "HardwareIR", "Lowering", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph"],
                 path: "Tests/LUTForgeTestSupport"),

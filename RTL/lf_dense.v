@@ -1,5 +1,5 @@
 // lf_dense: one quantized fully connected layer on LANES multiply-accumulate
-// lanes. Streams N_IN inputs in, computes ceil(N_OUT/LANES) passes of N_IN
+// lanes (uses lf_rom, lf_round_clamp, lf_lane_store). Streams N_IN inputs in, computes ceil(N_OUT/LANES) passes of N_IN
 // cycles, requantizes (docs/numerics.md), optionally maps through a table, and
 // streams N_OUT outputs. Every width is a parameter the compiler proved.
 //
@@ -191,34 +191,12 @@ module lf_dense #(
             always @(posedge clk) s_d <= s;
 
             // D: y = clamp((scaled + 2^(S-1)) >>> S, lo, hi).
-            wire signed [P_BITS-1:0] half = {{(P_BITS-1){1'b0}}, 1'b1} << (s_d - 1'b1);
-            wire signed [P_BITS-1:0] shifted = (scaled + half) >>> s_d;
-            wire signed [P_BITS-1:0] lo = (R_SIGNED != 0) ? -({{(P_BITS-1){1'b0}}, 1'b1} << (R_BITS - 1)) : {P_BITS{1'b0}};
-            wire signed [P_BITS-1:0] hi = ((R_SIGNED != 0) ? ({{(P_BITS-1){1'b0}}, 1'b1} << (R_BITS - 1))
-                                                          : ({{(P_BITS-1){1'b0}}, 1'b1} << R_BITS)) - 1'b1;
-            reg [R_BITS-1:0] r;
-            reg [Y_BITS-1:0] ybuf [0:PASSES-1];   // this lane's outputs, one per pass
-            assign lane_out[i] = ybuf[e_pass];
-            always @(posedge clk)
-                r <= (shifted < lo) ? lo[R_BITS-1:0] : (shifted > hi) ? hi[R_BITS-1:0] : shifted[R_BITS-1:0];
-
-            if (HAS_TABLE != 0) begin : g_table
-                // E: read the table at the value's offset from the type's minimum
-                // (flipping the sign bit of a signed value gives that offset); F: write.
-                wire [R_BITS-1:0] t_addr = (R_SIGNED != 0) ? {~r[R_BITS-1], r[R_BITS-2:0]} : r;
-                wire [Y_BITS-1:0] t_data;
-                lf_rom #(.WIDTH(Y_BITS), .DEPTH(1 << R_BITS), .ADDR_BITS(R_BITS), .INIT_FILE(T_FILE))
-                    u_table (.clk(clk), .addr(t_addr), .data(t_data));
-                reg v_f;
-                reg [PW-1:0] pass_f;
-                always @(posedge clk) begin
-                    v_f <= rst ? 1'b0 : v_e;
-                    pass_f <= pass_e;
-                    if (v_f) ybuf[pass_f] <= t_data;
-                end
-            end else begin : g_direct
-                always @(posedge clk) if (v_e) ybuf[pass_e] <= r;
-            end
+            wire [R_BITS-1:0] r;
+            lf_round_clamp #(.P_BITS(P_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
+                u_round (.clk(clk), .scaled(scaled), .s(s_d), .r(r));
+            lf_lane_store #(.PASSES(PASSES), .PW(PW), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .HAS_TABLE(HAS_TABLE),
+                            .Y_BITS(Y_BITS), .T_FILE(T_FILE))
+                u_store (.clk(clk), .rst(rst), .wr(v_e), .wr_pass(pass_e), .r(r), .rd_pass(e_pass), .data(lane_out[i]));
         end
     endgenerate
 endmodule

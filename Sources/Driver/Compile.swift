@@ -5,8 +5,10 @@ import EmitVerilog
 import Foundation
 import HardwareIR
 import Lowering
+import Quantize
 import ModelGraph
 import ModelImport
+@_exported import struct Quantize.SplitMix64
 import ReferenceEngine
 import Simulate
 
@@ -16,19 +18,23 @@ public struct CompileOptions: Sendable {
     public var model: String
     /// The design directory to create or replace.
     public var output: String
-    /// Multiply-accumulate lanes per layer.
-    public var lanes: Int = 1
-    /// Calibration inputs (`.npy`); default: `X_calib.npy` beside the model, else seeded samples.
+    /// Layer options given on the command line (they win over the config file's global ones).
+    public var flags = LayerOverride()
+    /// A YAML config file with global and per-layer options.
+    public var config: String?
+    /// Calibration inputs (`.npy`); default: the config's, else `X_calib.npy` beside the model, else seeded samples.
     public var calibration: String?
+    /// Seed of every k-means run.
+    public var seed: UInt64 = 1
     /// Golden vectors written into `vectors/`.
     public var goldenVectors: Int = 16
 
-    /// Creates options.
+    /// Creates options for dense kernels with `lanes` lanes.
     public init(model: String, output: String, lanes: Int = 1, calibration: String? = nil) {
         self.model = model
         self.output = output
-        self.lanes = lanes
         self.calibration = calibration
+        if lanes != 1 { flags.lanes = lanes }
     }
 }
 
@@ -67,7 +73,8 @@ public enum Driver {
     /// Calibration vectors and a sentence saying where they came from.
     static func calibration(_ options: CompileOptions, width: Int?) throws -> ([[Float]], String) {
         if let path = options.calibration {
-            return (try floatRows(path), "\(try floatRows(path).count) vectors from \(URL(fileURLWithPath: path).lastPathComponent)")
+            let rows = try floatRows(path)
+            return (rows, "\(rows.count) vectors from \(URL(fileURLWithPath: path).lastPathComponent)")
         }
         let beside = URL(fileURLWithPath: options.model).deletingLastPathComponent().appendingPathComponent("X_calib.npy").path
         if FileManager.default.fileExists(atPath: beside) {
@@ -82,15 +89,25 @@ public enum Driver {
 
     /// Lowers a model to HardwareIR without writing anything; `notes` collects messages for the user.
     public static func lower(_ options: CompileOptions, notes: inout [String]) throws -> Program {
-        guard options.lanes >= 1 else { throw UsageError("--lanes must be at least 1, got \(options.lanes)") }
+        let config = try options.config.map { try ConfigFile.read(path: $0) } ?? ConfigFile()
+        let global = options.flags.applied(to: config.global.applied(to: LayerOptions()))
+        guard global.lanes >= 1 else { throw UsageError("--lanes must be at least 1, got \(global.lanes)") }
         let graph = try loadModel(options.model)
-        var state = LoweringState(file: options.model, graph: graph, options: LoweringOptions(lanes: options.lanes, calibration: [], calibrationSource: ""))
-        // The calibration default depends on the input width, known once the chain is extracted.
+        var state = LoweringState(file: options.model, graph: graph,
+                                  options: LoweringOptions(defaults: global, calibration: [], calibrationSource: "", seed: options.seed))
+        // Per-layer names and the calibration default are known once the chain is extracted.
         try ExtractLinearChain().run(&state)
-        let (vectors, source) = try calibration(options, width: state.layers.first?.inputCount)
+        let names = Set(state.layers.flatMap { [$0.name] + $0.nodes })
+        for name in config.layers.keys.sorted() where !names.contains(name) {
+            throw UsageError("\(options.config ?? ""): layers.\(name) matches no layer (layers: \(state.layers.map(\.name).joined(separator: ", ")), or a node name)")
+        }
+        state.options.perLayer = config.layers.mapValues { $0.applied(to: global) }
+        var calibrationOptions = options
+        calibrationOptions.calibration = options.calibration ?? config.calibration
+        let (vectors, source) = try calibration(calibrationOptions, width: state.layers.first?.inputCount)
         state.options.calibration = vectors
         state.options.calibrationSource = source
-        let program = try Pipeline.run(Array(Pipeline.denseInt8.dropFirst()), on: &state)
+        let program = try Pipeline.run(Array(Pipeline.mlp.dropFirst()), on: &state)
         notes += state.notes + ["calibration: \(source)"]
         return program
     }
@@ -123,23 +140,6 @@ public enum Driver {
         files["vectors/expected.txt"] = VectorFile.encode(expected, width: program.outputCount)
         try DesignDirectory.write(files, to: output)
     }
-}
-
-/// Deterministic 64-bit generator (SplitMix64): the same seed gives the same vectors everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    /// Seeds the generator.
-    public init(seed: UInt64) { state = seed }
-    /// Next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform double in [0, 1).
-    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Input vectors for verification.

@@ -7,7 +7,7 @@ import HardwareIR
 /// testbench and Makefile, Vitis HLS script, and the kernel headers it includes.
 public enum HLSEmitter {
     /// Kernel headers copied from `HLS/` into `hls/include/`.
-    public static let libraryFiles = ["lutforge/pragma.h", "lutforge/dense.h"]
+    public static let libraryFiles = ["lutforge/pragma.h", "lutforge/activation.h", "lutforge/dense.h", "lutforge/lut_linear.h"]
 
     /// All files of `hls/`, keyed by path relative to it.
     public static func emit(_ program: Program, part: String = "xcu280-fsvh2892-2L-e", clockMHz: Double = 300) throws -> FileSet {
@@ -80,47 +80,21 @@ public enum HLSEmitter {
 
         #include <ap_int.h>
 
+        #include "lutforge/activation.h"
         #include "lutforge/dense.h"
+        #include "lutforge/lut_linear.h"
 
         """
-        for k in p.kernels {
-            let n = k.name
-            s += """
-
-            // \(n): dense \(k.inputCount) -> \(k.outputCount), \(k.lanes) lane(s), from \(k.sourceNodes.joined(separator: ", "))
-            struct \(n)_config : lutforge::dense_config {
-                static const unsigned n_in = \(k.inputCount);
-                static const unsigned n_out = \(k.outputCount);
-                static const unsigned lanes = \(k.lanes);
-                typedef \(cType(k.weight)) weight_t;
-                typedef \(cType(k.bias)) bias_t;
-                typedef \(cType(k.accumulator)) accum_t;
-                typedef \(cType(k.multiplier)) mult_t;
-                typedef \(cType(k.shift)) shift_t;
-                typedef \(cType(k.scaled)) scaled_t;
-                typedef \(cType(k.requantized)) requant_t;
-                static const int requant_min = \(k.requantized.min);
-                static const int requant_max = \(k.requantized.max);
-            };
-            static const \(storageType(k.weight)) \(n)_weights[\(k.weights.count)] = {
-            \(list(k.weights))
-            };
-            static const \(storageType(k.bias)) \(n)_bias[\(k.outputCount)] = {
-            \(list(k.biases))
-            };
-            static const \(storageType(k.multiplier)) \(n)_mult[\(k.outputCount)] = {
-            \(list(k.requantizers.map(\.multiplier)))
-            };
-            static const \(storageType(k.shift)) \(n)_shift[\(k.outputCount)] = {
-            \(list(k.requantizers.map(\.shift)))
-            };
-
-            """
-            if let t = k.table {
+        for kernel in p.kernels {
+            switch kernel {
+            case let .dense(k): s += denseConfig(k)
+            case let .lut(k): s += lutConfig(k)
+            }
+            if let t = kernel.table {
                 s += """
                 // \(t.function) table: entry i is for the value \(t.input.min) + i.
-                typedef \(cType(t.output)) \(n)_table_t;
-                static const \(storageType(t.output)) \(n)_table[\(t.values.count)] = {
+                typedef \(cType(t.output)) \(kernel.name)_table_t;
+                static const \(storageType(t.output)) \(kernel.name)_table[\(t.values.count)] = {
                 \(list(t.values))
                 };
 
@@ -128,6 +102,89 @@ public enum HLSEmitter {
             }
         }
         return s + "\n#endif\n"
+    }
+
+    static func denseConfig(_ k: DenseKernel) -> String {
+        let n = k.name
+        return """
+
+        // \(n): dense \(k.inputCount) -> \(k.outputCount), \(k.lanes) lane(s), from \(k.sourceNodes.joined(separator: ", "))
+        struct \(n)_config : lutforge::dense_config {
+            static const unsigned n_in = \(k.inputCount);
+            static const unsigned n_out = \(k.outputCount);
+            static const unsigned lanes = \(k.lanes);
+            typedef \(cType(k.weight)) weight_t;
+            typedef \(cType(k.bias)) bias_t;
+            typedef \(cType(k.accumulator)) accum_t;
+            typedef \(cType(k.multiplier)) mult_t;
+            typedef \(cType(k.shift)) shift_t;
+            typedef \(cType(k.scaled)) scaled_t;
+            typedef \(cType(k.requantized)) requant_t;
+            static const int requant_min = \(k.requantized.min);
+            static const int requant_max = \(k.requantized.max);
+        };
+        static const \(storageType(k.weight)) \(n)_weights[\(k.weights.count)] = {
+        \(list(k.weights))
+        };
+        static const \(storageType(k.bias)) \(n)_bias[\(k.outputCount)] = {
+        \(list(k.biases))
+        };
+        static const \(storageType(k.multiplier)) \(n)_mult[\(k.outputCount)] = {
+        \(list(k.requantizers.map(\.multiplier)))
+        };
+        static const \(storageType(k.shift)) \(n)_shift[\(k.outputCount)] = {
+        \(list(k.requantizers.map(\.shift)))
+        };
+
+        """
+    }
+
+    static func lutConfig(_ k: LUTKernel) -> String {
+        let n = k.name
+        return """
+
+        // \(n): lut \(k.inputCount) -> \(k.outputCount), v \(k.vectorLength), Ka \(k.activationCentroids), Kw \(k.weightCentroids), S \(k.groupColumns), \(k.distance.rawValue), from \(k.sourceNodes.joined(separator: ", "))
+        struct \(n)_config : lutforge::lut_linear_config {
+            static const unsigned n_in = \(k.inputCount);
+            static const unsigned n_out = \(k.outputCount);
+            static const unsigned v = \(k.vectorLength);
+            static const unsigned positions = \(k.positions);
+            static const unsigned ka = \(k.activationCentroids);
+            static const unsigned kw = \(k.weightCentroids);
+            static const unsigned group_columns = \(k.groupColumns);
+            static const unsigned groups = \(k.groups);
+            static const bool distance_l2 = \(k.distance == .l2);
+            static const int input_bits = \(k.input.bits);
+            typedef \(cType(k.input)) input_t;
+            typedef \(cType(k.distanceType)) dist_t;
+            typedef ap_uint<\(k.indexBits)> index_t;
+            typedef \(cType(k.entry)) entry_t;
+            typedef \(cType(k.accumulator)) accum_t;
+            typedef \(cType(k.scaled)) scaled_t;
+            typedef \(cType(k.requantized)) requant_t;
+            static const int requant_min = \(k.requantized.min);
+            static const int requant_max = \(k.requantized.max);
+        };
+        static const \(storageType(k.input)) \(n)_centroids[\(k.centroids.count)] = {
+        \(list(k.centroids))
+        };
+        static const \(storageType(.uint(k.codeBits))) \(n)_codes[\(k.codes.count)] = {
+        \(list(k.codes))
+        };
+        static const \(storageType(k.entry)) \(n)_tables[\(k.tables.count)] = {
+        \(list(k.tables))
+        };
+        static const \(storageType(k.bias)) \(n)_bias[\(k.outputCount)] = {
+        \(list(k.biases))
+        };
+        static const \(storageType(k.multiplierShift)) \(n)_lshift[\(k.outputCount)] = {
+        \(list((0..<k.outputCount).map(k.multiplierShift)))
+        };
+        static const \(storageType(k.shift)) \(n)_shift[\(k.outputCount)] = {
+        \(list(k.requantizers.map(\.shift)))
+        };
+
+        """
     }
 
     static func top(_ p: Program) -> String {
@@ -150,9 +207,14 @@ public enum HLSEmitter {
         """
         var current = "x0", currentType = "input_t"
         for (i, k) in p.kernels.enumerated() {
-            let r = "r\(i + 1)"
-            s += "    \(k.name)_config::requant_t \(r)[\(k.outputCount)];\n"
-            s += "    lutforge::dense<\(currentType), \(k.name)_config>(\(current), \(r), \(k.name)_weights, \(k.name)_bias, \(k.name)_mult, \(k.name)_shift);\n"
+            let r = "r\(i + 1)", n = k.name
+            s += "    \(n)_config::requant_t \(r)[\(k.outputCount)];\n"
+            switch k {
+            case .dense:
+                s += "    lutforge::dense<\(currentType), \(n)_config>(\(current), \(r), \(n)_weights, \(n)_bias, \(n)_mult, \(n)_shift);\n"
+            case .lut:
+                s += "    lutforge::lut_linear<\(currentType), \(n)_config>(\(current), \(r), \(n)_centroids, \(n)_codes, \(n)_tables, \(n)_bias, \(n)_lshift, \(n)_shift);\n"
+            }
             current = r
             currentType = "\(k.name)_config::requant_t"
             if let t = k.table {
@@ -186,7 +248,7 @@ public enum HLSEmitter {
     OPT ?= -O0
     CXXFLAGS ?= -std=c++17 $(OPT) -Wall -Wextra -Werror
 
-    csim: lutforge_top.cpp lutforge_top.h params.h tb_csim.cpp include/lutforge/dense.h include/lutforge/pragma.h
+    csim: lutforge_top.cpp lutforge_top.h params.h tb_csim.cpp $(wildcard include/lutforge/*.h)
     \t$(CXX) $(CXXFLAGS) -Iinclude -I. -isystem $(AP_TYPES) lutforge_top.cpp tb_csim.cpp -o $@
 
     .PHONY: clean

@@ -1,7 +1,8 @@
 // The lowered program: integer kernels with their tables, proven widths and
 // schedule. Emitters, the reference engine and the estimator read only this.
 
-/// `y = clamp((acc·multiplier + 2^(shift−1)) >> shift, lo, hi)` for one output channel.
+/// `y = clamp((acc·multiplier + half) >> shift, lo, hi)` for one output channel, where
+/// `half = 2^(shift−1)` for `shift ≥ 1` and 0 for `shift = 0`.
 public struct Requantizer: Codable, Hashable, Sendable {
     /// Unsigned integer multiplier `M`.
     public var multiplier: Int
@@ -41,11 +42,13 @@ public struct ActivationTable: Codable, Hashable, Sendable {
 
 /// Cycle schedule of one kernel on the streaming datapath (`RTL/lf_dense.v`).
 public struct KernelSchedule: Codable, Hashable, Sendable {
-    /// Output passes: `ceil(outputs / lanes)`.
+    /// Output passes: `ceil(outputs / lanes)` (per column group for LUT kernels).
     public var passes: Int
     /// Cycles to receive the input vector.
     public var loadCycles: Int
-    /// Multiply-accumulate cycles: `passes · inputs`.
+    /// Centroid-search cycles, including its one drain cycle (LUT kernels; 0 for dense).
+    public var searchCycles: Int
+    /// Accumulate cycles: `passes · inputs` (dense) or `passes · position blocks` (LUT).
     public var computeCycles: Int
     /// Pipeline cycles from the last multiply-accumulate issue to the last stored output.
     public var drainCycles: Int
@@ -53,9 +56,10 @@ public struct KernelSchedule: Codable, Hashable, Sendable {
     public var emitCycles: Int
 
     /// Creates a schedule.
-    public init(passes: Int, loadCycles: Int, computeCycles: Int, drainCycles: Int, emitCycles: Int) {
+    public init(passes: Int, loadCycles: Int, searchCycles: Int = 0, computeCycles: Int, drainCycles: Int, emitCycles: Int) {
         self.passes = passes
         self.loadCycles = loadCycles
+        self.searchCycles = searchCycles
         self.computeCycles = computeCycles
         self.drainCycles = drainCycles
         self.emitCycles = emitCycles
@@ -163,7 +167,7 @@ public struct Program: Codable, Hashable, Sendable {
     /// Real value of one input step: `x_int = round(x / inputScale)` on the host.
     public var inputScale: Double
     /// Kernels in stream order.
-    public var kernels: [DenseKernel]
+    public var kernels: [Kernel]
     /// How to read the output.
     public var outputMeaning: OutputMeaning
     /// How the calibration activations were obtained, for the record.
@@ -171,7 +175,7 @@ public struct Program: Codable, Hashable, Sendable {
 
     /// Creates a program.
     public init(name: String, sourceFile: String, input: IntType, inputCount: Int, inputScale: Double,
-                kernels: [DenseKernel], outputMeaning: OutputMeaning, calibration: String) {
+                kernels: [Kernel], outputMeaning: OutputMeaning, calibration: String) {
         self.name = name
         self.sourceFile = sourceFile
         self.input = input
@@ -191,9 +195,12 @@ public struct Program: Codable, Hashable, Sendable {
 
     /// Cycles from the first input beat to the last output beat, both included, when
     /// inputs arrive every cycle and outputs are always accepted: the first kernel's
-    /// load, then per kernel its compute, drain and emit (a kernel's emit is the next one's load).
+    /// load, then per kernel its search, compute, drain and emit (a kernel's emit is
+    /// the next one's load).
     public var latencyCycles: Int {
-        (kernels.first?.schedule.loadCycles ?? 0)
-            + kernels.reduce(0) { $0 + $1.schedule.computeCycles + $1.schedule.drainCycles + $1.schedule.emitCycles }
+        (kernels.first?.schedule.loadCycles ?? 0) + kernels.reduce(0) {
+            let s = $1.schedule
+            return $0 + s.searchCycles + s.computeCycles + s.drainCycles + s.emitCycles
+        }
     }
 }

@@ -1,5 +1,6 @@
 // The pass protocol, the state passes transform, and named pipelines (arrays of
 // pass types, never strings).
+@_exported import enum HardwareIR.Distance
 import HardwareIR
 import ModelGraph
 import Quantize
@@ -22,20 +23,87 @@ public enum LoweringError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Which kernel implements a layer.
+public enum KernelKind: String, Sendable, CaseIterable {
+    /// Multiply-accumulate on DSP lanes (dense today; N:M sparse chains later).
+    case dsp
+    /// LUT-based vector-quantized linear layer.
+    case lut
+}
+
+/// Options of a LUT-linear layer (defaults follow LUT-LLM, clipped to each layer's size).
+public struct LUTOptions: Sendable, Equatable {
+    /// Elements per position, `v`.
+    public var vectorLength = 2
+    /// Activation centroids per position, `Ka`.
+    public var activationCentroids = 64
+    /// Weight centroids per position and column group, `Kw`.
+    public var weightCentroids = 16
+    /// Columns per group, `S`.
+    public var groupColumns = 512
+    /// Table entry width, `tbits`.
+    public var tableBits = 8
+    /// Distance of the centroid search.
+    public var distance: Distance = .linf
+    /// Centroids compared per cycle.
+    public var searchLanes = 1
+    /// Columns accumulated per cycle.
+    public var columnLanes = 1
+    /// Positions accumulated per cycle.
+    public var positionLanes = 1
+
+    /// Defaults.
+    public init() {}
+}
+
+/// Everything that decides how one layer is lowered.
+public struct LayerOptions: Sendable, Equatable {
+    /// Kernel kind.
+    public var kind: KernelKind = .dsp
+    /// Multiply-accumulate lanes of a DSP kernel.
+    public var lanes = 1
+    /// LUT-linear options.
+    public var lut = LUTOptions()
+
+    /// Defaults.
+    public init() {}
+}
+
 /// User-chosen lowering options.
 public struct LoweringOptions: Sendable {
-    /// Multiply-accumulate lanes per dense kernel (clipped to each layer's outputs).
-    public var lanes: Int
-    /// Float input vectors that set activation ranges.
+    /// Options of every layer without an override.
+    public var defaults: LayerOptions
+    /// Per-layer options, by kernel name (`fc0`) or by the name of a node of the layer.
+    public var perLayer: [String: LayerOptions]
+    /// Float input vectors that set activation ranges and activation codebooks.
     public var calibration: [[Float]]
     /// Where the calibration vectors came from, recorded in the program.
     public var calibrationSource: String
+    /// Seed of every k-means run.
+    public var seed: UInt64
 
     /// Creates options.
-    public init(lanes: Int = 1, calibration: [[Float]], calibrationSource: String) {
-        self.lanes = lanes
+    public init(defaults: LayerOptions = LayerOptions(), perLayer: [String: LayerOptions] = [:], calibration: [[Float]],
+                calibrationSource: String, seed: UInt64 = 1) {
+        self.defaults = defaults
+        self.perLayer = perLayer
         self.calibration = calibration
         self.calibrationSource = calibrationSource
+        self.seed = seed
+    }
+
+    /// Shorthand for dense layers with `lanes` lanes.
+    public init(lanes: Int, calibration: [[Float]], calibrationSource: String) {
+        var defaults = LayerOptions()
+        defaults.lanes = lanes
+        self.init(defaults: defaults, calibration: calibration, calibrationSource: calibrationSource)
+    }
+
+    /// The options of `layer`.
+    public func options(for layer: LinearLayer) -> LayerOptions {
+        if let o = perLayer[layer.name] { return o }
+        for node in layer.nodes { if let o = perLayer[node] { return o } }
+        return defaults
     }
 }
 
@@ -91,7 +159,7 @@ public struct LoweringState: Sendable {
     public var inputRange: ObservedRange?
     /// Per-layer ranges, after `CalibrateActivations`.
     public var ranges: [LayerRanges] = []
-    /// The lowered program, after `LowerDense`.
+    /// The lowered program, after `LowerLayers`.
     public var program: Program?
     /// One-line notes for the user (what was changed and why).
     public var notes: [String] = []
@@ -118,9 +186,9 @@ public protocol Pass {
 
 /// Named pass sequences.
 public enum Pipeline {
-    /// ONNX MLP to dense int8 kernels.
-    public static let denseInt8: [any Pass.Type] = [
-        ExtractLinearChain.self, CalibrateActivations.self, LowerDense.self,
+    /// ONNX MLP to dense int8 or LUT-linear kernels, per layer.
+    public static let mlp: [any Pass.Type] = [
+        ExtractLinearChain.self, CalibrateActivations.self, LowerLayers.self,
     ]
 
     /// Runs `passes` in order and returns the program.

@@ -33,11 +33,16 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
 
 /// The integer reference engine.
 public enum IntegerEngine {
-    /// `clamp((acc·M + 2^(S−1)) >> S, type.min, type.max)` with a flooring shift.
+    /// `acc·M + half` where `half = 2^(S−1)` (0 when `S = 0`): the value the shift rounds.
+    @inline(__always)
+    public static func scaled(_ acc: Int, _ q: Requantizer) -> Int {
+        acc * q.multiplier + (q.shift > 0 ? 1 << (q.shift - 1) : 0)
+    }
+
+    /// `clamp((acc·M + half) >> S, type.min, type.max)` with a flooring shift.
     @inline(__always)
     public static func requantize(_ acc: Int, _ q: Requantizer, to type: IntType) -> Int {
-        let y = (acc * q.multiplier + (1 << (q.shift - 1))) >> q.shift
-        return Swift.min(Swift.max(y, type.min), type.max)
+        Swift.min(Swift.max(scaled(acc, q) >> q.shift, type.min), type.max)
     }
 
     /// Runs one kernel on one vector.
@@ -50,15 +55,69 @@ public enum IntegerEngine {
             guard k.accumulator.contains(acc) else {
                 throw OverflowError(kernel: k.name, quantity: "accumulator", value: acc, type: k.accumulator)
             }
-            let q = k.requantizers[n]
-            let scaled = acc * q.multiplier + (1 << (q.shift - 1))
-            guard k.scaled.contains(scaled) else {
-                throw OverflowError(kernel: k.name, quantity: "scaled accumulator", value: scaled, type: k.scaled)
-            }
-            let r = requantize(acc, q, to: k.requantized)
-            y[n] = k.table?.lookup(r) ?? r
+            y[n] = try finish(acc, k.requantizers[n], scaledType: k.scaled, requantized: k.requantized, table: k.table, kernel: k.name)
         }
         return y
+    }
+
+    /// Requantizes a checked accumulator and applies the optional table.
+    static func finish(_ acc: Int, _ q: Requantizer, scaledType: IntType, requantized: IntType, table: ActivationTable?, kernel: String) throws -> Int {
+        let s = scaled(acc, q)
+        guard scaledType.contains(s) else {
+            throw OverflowError(kernel: kernel, quantity: "scaled accumulator", value: s, type: scaledType)
+        }
+        let r = requantize(acc, q, to: requantized)
+        return table?.lookup(r) ?? r
+    }
+
+    /// Distance between position `p` of `x` (zero beyond its end) and centroid `c`.
+    @inline(__always)
+    public static func distance(_ k: LUTKernel, _ x: [Int], position p: Int, centroid c: Int) -> Int {
+        var d = 0
+        for e in 0..<k.vectorLength {
+            let i = p * k.vectorLength + e
+            let diff = (i < x.count ? x[i] : 0) - k.centroid(p, c, e)
+            switch k.distance {
+            case .linf: d = Swift.max(d, abs(diff))
+            case .l2: d += diff * diff
+            }
+        }
+        return d
+    }
+
+    /// Nearest activation centroid of each position; ties go to the lowest index.
+    public static func search(_ k: LUTKernel, _ x: [Int]) -> [Int] {
+        (0..<k.positions).map { p in
+            var best = 0, bestDistance = Int.max
+            for c in 0..<k.activationCentroids {
+                let d = distance(k, x, position: p, centroid: c)
+                if d < bestDistance { (best, bestDistance) = (c, d) }
+            }
+            return best
+        }
+    }
+
+    /// Runs one LUT kernel on one vector.
+    public static func run(_ k: LUTKernel, _ x: [Int]) throws -> [Int] {
+        let a = search(k, x)
+        return try (0..<k.outputCount).map { n in
+            let g = n / k.groupColumns
+            var acc = k.biases[n]
+            for p in 0..<k.positions { acc += k.entry(p, g, a[p], k.code(p, n)) }
+            guard k.accumulator.contains(acc) else {
+                throw OverflowError(kernel: k.name, quantity: "accumulator", value: acc, type: k.accumulator)
+            }
+            return try finish(acc, k.requantizers[n], scaledType: k.scaled,
+                              requantized: k.requantized, table: k.table, kernel: k.name)
+        }
+    }
+
+    /// Runs one kernel of any kind.
+    public static func run(_ kernel: Kernel, _ x: [Int]) throws -> [Int] {
+        switch kernel {
+        case let .dense(k): try run(k, x)
+        case let .lut(k): try run(k, x)
+        }
     }
 
     /// Runs the whole program on one input vector.

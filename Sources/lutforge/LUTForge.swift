@@ -3,6 +3,7 @@ import ArgumentParser
 import Driver
 import Foundation
 import HardwareIR
+import Lowering
 
 @main
 struct LUTForgeCommand: ParsableCommand {
@@ -23,21 +24,69 @@ func attempt<T>(_ body: () throws -> T) -> T {
     do { return try body() } catch { fail(error) }
 }
 
+/// Kernel options shared by `compile` and `demo`; unset ones come from the config file or the defaults.
+struct KernelFlags: ParsableArguments {
+    @Option(help: "Kernel for every layer: dsp (dense int8 multiply-accumulate) or lut (LUT-based vector quantization).")
+    var kernel: String?
+    @Option(help: "dsp: multiply-accumulate lanes per layer (outputs computed per pass).") var lanes: Int?
+    @Option(name: .customLong("v"), help: "lut: elements per position (default 2).") var vectorLength: Int?
+    @Option(name: .customLong("ka"), help: "lut: activation centroids per position (default 64).") var activationCentroids: Int?
+    @Option(name: .customLong("kw"), help: "lut: weight centroids per position and column group (default 16).") var weightCentroids: Int?
+    @Option(name: .customLong("group-columns"), help: "lut: output columns per group, S (default 512).") var groupColumns: Int?
+    @Option(help: "lut: signed table entry width (default 8).") var tbits: Int?
+    @Option(help: "lut: centroid distance, linf or l2 (default linf).") var distance: String?
+    @Option(help: "lut: centroids compared per cycle.") var searchLanes: Int?
+    @Option(help: "lut: output columns accumulated per cycle.") var columnLanes: Int?
+    @Option(help: "lut: positions accumulated per cycle.") var positionLanes: Int?
+
+    func override() throws -> LayerOverride {
+        var o = LayerOverride()
+        if let kernel {
+            guard let kind = KernelKind(rawValue: kernel) else { throw UsageError("--kernel must be dsp or lut, got '\(kernel)'") }
+            o.kind = kind
+        }
+        if let distance {
+            guard let d = Distance(rawValue: distance) else { throw UsageError("--distance must be linf or l2, got '\(distance)'") }
+            o.distance = d
+        }
+        for (flag, value) in [("--lanes", lanes), ("--v", vectorLength), ("--ka", activationCentroids), ("--kw", weightCentroids),
+                              ("--group-columns", groupColumns), ("--search-lanes", searchLanes), ("--column-lanes", columnLanes),
+                              ("--position-lanes", positionLanes)] {
+            if let value, value < 1 { throw UsageError("\(flag) must be at least 1, got \(value)") }
+        }
+        if let tbits, !(2...16).contains(tbits) { throw UsageError("--tbits must be in 2...16, got \(tbits)") }
+        o.lanes = lanes
+        o.vectorLength = vectorLength
+        o.activationCentroids = activationCentroids
+        o.weightCentroids = weightCentroids
+        o.groupColumns = groupColumns
+        o.tableBits = tbits
+        o.searchLanes = searchLanes
+        o.columnLanes = columnLanes
+        o.positionLanes = positionLanes
+        return o
+    }
+}
+
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compile a model into a design directory (RTL, HLS, simulation workspace).")
 
     @Argument(help: "The model file (.onnx).") var model: String
     @Option(name: .short, help: "The design directory to create or replace.") var output: String
-    @Option(help: "Multiply-accumulate lanes per layer (outputs computed per pass).") var lanes: Int = 1
-    @Option(help: "Calibration inputs (.npy); default: X_calib.npy beside the model, else seeded samples.") var calibration: String?
+    @OptionGroup var kernel: KernelFlags
+    @Option(help: "YAML config with global and per-layer options (see docs/config.md).") var config: String?
+    @Option(help: "Calibration inputs (.npy); default: the config's, else X_calib.npy beside the model, else seeded samples.") var calibration: String?
+    @Option(help: "Seed of the k-means runs.") var seed: UInt64 = 1
 
     func run() {
-        var options = CompileOptions(model: model, output: output, lanes: lanes, calibration: calibration)
-        options.goldenVectors = 16
+        var options = CompileOptions(model: model, output: output, calibration: calibration)
+        options.flags = attempt { try kernel.override() }
+        options.config = config
+        options.seed = seed
         let result = attempt { try Driver.compile(options) }
         for note in result.notes { print("note: \(note)") }
         let p = result.program
-        print("compiled \(p.sourceFile): \(p.kernels.count) layer(s), \(p.inputCount) \(p.input) in -> \(p.outputCount) \(p.output) out, \(p.latencyCycles) cycles per inference -> \(output)")
+        print("compiled \(p.sourceFile): \(p.kernels.map { "\($0.name) \($0.kind) \($0.inputCount)->\($0.outputCount)" }.joined(separator: ", ")); \(p.inputCount) \(p.input) in, \(p.outputCount) \(p.output) out; \(p.latencyCycles) cycles per inference -> \(output)")
     }
 }
 
@@ -102,15 +151,17 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compile and verify the bundled digits example end to end.")
 
     @Option(name: .short, help: "Where to put the design.") var output: String = "lutforge-demo"
-    @Option(help: "Multiply-accumulate lanes per layer.") var lanes: Int = 4
+    @OptionGroup var kernel: KernelFlags
 
     func run() {
         let example = Library.root.appendingPathComponent("examples/digits").path
-        let options = CompileOptions(model: "\(example)/digits.onnx", output: output, lanes: lanes)
-        print("== compile \(options.model) (lanes \(lanes))")
+        var options = CompileOptions(model: "\(example)/digits.onnx", output: output)
+        options.flags = attempt { try kernel.override() }
+        if options.flags.lanes == nil && options.flags.kind != .lut { options.flags.lanes = 4 }
+        print("== compile \(options.model)")
         let result = attempt { try Driver.compile(options) }
         for note in result.notes { print("note: \(note)") }
-        print("design: \(output) (\(result.program.kernels.map { "\($0.inputCount)->\($0.outputCount)" }.joined(separator: ", ")))")
+        print("design: \(output) (\(result.program.kernels.map { "\($0.name) \($0.kind) \($0.inputCount)->\($0.outputCount)" }.joined(separator: ", ")))")
         print("== verify on the held-out test split")
         var verify = VerifyOptions(design: output)
         verify.inputs = "\(example)/X_test.npy"

@@ -16,7 +16,7 @@ func lowerGraph(_ graph: Graph, lanes: Int = 1, calibration: [[Float]]? = nil) t
     var rng = SplitMix64(seed: 77)
     let vectors = calibration ?? (0..<64).map { _ in (0..<width).map { _ in Float(rng.nextUnit() * 2 - 1) } }
     var state = LoweringState(file: "test.onnx", graph: graph, options: LoweringOptions(lanes: lanes, calibration: vectors, calibrationSource: "64 test vectors"))
-    let program = try Pipeline.run(Pipeline.denseInt8, on: &state)
+    let program = try Pipeline.run(Pipeline.mlp, on: &state)
     return (program, state.notes)
 }
 

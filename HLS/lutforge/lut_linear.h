@@ -1,0 +1,98 @@
+// LUT-based vector-quantized linear layer (after LUT-LLM): nearest-centroid
+// search over the activations, then table lookups and additions, no
+// multiplier. Driven by a generated config struct; arithmetic in docs/numerics.md.
+#ifndef LUTFORGE_LUT_LINEAR_H
+#define LUTFORGE_LUT_LINEAR_H
+
+#include <ap_int.h>
+
+#include "lutforge/pragma.h"
+
+namespace lutforge {
+
+// Fields every generated LUT config provides:
+//   n_in, n_out, v, positions, ka, kw, group_columns, groups, distance_l2;
+//   input_t, dist_t, index_t, code_t, entry_t, accum_t, scaled_t, requant_t;
+//   requant_min, requant_max.
+struct lut_linear_config {
+    static const bool distance_l2 = false;
+};
+
+// r = clamp((acc * 2^l + half) >> s, requant_min, requant_max); half = 2^(s-1), 0 for s = 0.
+template <class CONFIG_T>
+typename CONFIG_T::requant_t round_shift(typename CONFIG_T::accum_t acc, unsigned l, unsigned s) {
+    typedef typename CONFIG_T::scaled_t scaled_t;
+    scaled_t v = acc;
+    v <<= l;
+    if (s > 0) {
+        scaled_t half = 1;
+        half <<= s - 1;
+        v += half;
+    }
+    v >>= s;
+    if (v < CONFIG_T::requant_min) return typename CONFIG_T::requant_t(CONFIG_T::requant_min);
+    if (v > CONFIG_T::requant_max) return typename CONFIG_T::requant_t(CONFIG_T::requant_max);
+    return typename CONFIG_T::requant_t(v);
+}
+
+// Distance from position p of x (zero past n_in) to centroid k: L-inf or squared L2.
+template <class X_T, class CONFIG_T, class C_T>
+typename CONFIG_T::dist_t distance(const X_T x[CONFIG_T::n_in], const C_T *centroid, unsigned p) {
+    typename CONFIG_T::dist_t d = 0;
+LF_LOOP(ELEMENT)
+    for (unsigned e = 0; e < CONFIG_T::v; e++) {
+        LF_HLS(UNROLL)
+        const unsigned i = p * CONFIG_T::v + e;
+        const ap_int<CONFIG_T::input_bits + 2> xe = i < CONFIG_T::n_in ? ap_int<CONFIG_T::input_bits + 2>(x[i]) : ap_int<CONFIG_T::input_bits + 2>(0);
+        const ap_int<CONFIG_T::input_bits + 2> diff = xe - ap_int<CONFIG_T::input_bits + 2>(typename CONFIG_T::input_t(centroid[e]));
+        const ap_uint<CONFIG_T::input_bits + 1> mag = diff < 0 ? ap_uint<CONFIG_T::input_bits + 1>(-diff) : ap_uint<CONFIG_T::input_bits + 1>(diff);
+        if (CONFIG_T::distance_l2) {
+            d += typename CONFIG_T::dist_t(mag) * typename CONFIG_T::dist_t(mag);
+        } else if (typename CONFIG_T::dist_t(mag) > d) {
+            d = mag;
+        }
+    }
+    return d;
+}
+
+// centroids: [positions][ka][v]; codes: [positions][n_out]; tables:
+// [positions][groups][ka][kw]; bias, left shift l and right shift s per output column.
+template <class X_T, class CONFIG_T, class C_T, class W_T, class T_T, class B_T, class L_T, class S_T>
+void lut_linear(const X_T x[CONFIG_T::n_in], typename CONFIG_T::requant_t y[CONFIG_T::n_out], const C_T *centroids,
+                const W_T *codes, const T_T *tables, const B_T *bias, const L_T *lshift, const S_T *shift) {
+    typename CONFIG_T::index_t a[CONFIG_T::positions];
+    LF_HLS(ARRAY_PARTITION variable = a complete)
+LF_LOOP(SEARCH)
+    for (unsigned p = 0; p < CONFIG_T::positions; p++) {
+        typename CONFIG_T::dist_t best = 0;
+        typename CONFIG_T::index_t best_k = 0;
+    LF_LOOP(CENTROID)
+        for (unsigned k = 0; k < CONFIG_T::ka; k++) {
+            LF_HLS(PIPELINE II = 1)
+            const typename CONFIG_T::dist_t d = distance<X_T, CONFIG_T>(x, centroids + (p * CONFIG_T::ka + k) * CONFIG_T::v, p);
+            // Strictly smaller wins, so ties keep the lowest index.
+            if (k == 0 || d < best) {
+                best = d;
+                best_k = k;
+            }
+        }
+        a[p] = best_k;
+    }
+LF_LOOP(COLUMN)
+    for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
+        const unsigned g = n / CONFIG_T::group_columns;
+        typename CONFIG_T::accum_t acc = typename CONFIG_T::accum_t(bias[n]);
+    LF_LOOP(POSITION)
+        for (unsigned p = 0; p < CONFIG_T::positions; p++) {
+            LF_HLS(PIPELINE II = 1)
+            const unsigned w = unsigned(codes[p * CONFIG_T::n_out + n]);
+            const unsigned row = (p * CONFIG_T::groups + g) * CONFIG_T::ka + a[p].to_uint();
+            acc += typename CONFIG_T::entry_t(tables[row * CONFIG_T::kw + w]);
+        }
+        y[n] = round_shift<CONFIG_T>(acc, unsigned(lshift[n]), unsigned(shift[n]));
+    }
+}
+
+}  // namespace lutforge
+
+#endif

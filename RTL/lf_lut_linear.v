@@ -1,0 +1,436 @@
+// lf_lut_linear: a LUT-based vector-quantized linear layer (after LUT-LLM),
+// with no multiplier in its datapath. Streams N_IN inputs in, finds each
+// position's nearest activation centroid (SL centroids per cycle; L-inf or
+// squared L2; ties to the lowest index), then accumulates table entries
+// T[p][g][a_p][code[p][n]] for CL columns and PL positions per cycle, scales by
+// a per-column power of two (shifts, no multiplier), rounds, clamps, optionally maps through a table, and streams
+// N_OUT outputs. Arithmetic: docs/numerics.md. Uses lf_rom, lf_round_clamp,
+// lf_lane_store.
+//
+// The PL table memories live outside this module (the generated top
+// instantiates one lf_rom per position lane): tab_addr drives them and
+// tab_data must return the addressed row one cycle later. Lane q holds the
+// positions p = pb*PL + q at rows ((pb*G + g)*KA + k); a row is KW entries of
+// T_BITS, entry w in bits [w*T_BITS +: T_BITS].
+//
+// Timing (no back-pressure): LOAD N_IN, SEARCH P*ceil(KA/SL) + 1,
+// RUN ceil(N_OUT/CL)*ceil(P/PL), DRAIN 4 (5 with a table), EMIT N_OUT cycles.
+`default_nettype none
+
+module lf_lut_linear #(
+    parameter integer N_IN = 4,
+    parameter integer N_OUT = 4,
+    parameter integer V = 2,           // elements per position
+    parameter integer KA = 4,          // activation centroids per position
+    parameter integer KW = 4,          // weight centroids (codes) per position and group
+    parameter integer S = 4,           // columns per group, a multiple of CL
+    parameter integer CL = 1,          // column lanes
+    parameter integer PL = 1,          // position lanes
+    parameter integer SL = 1,          // search lanes
+    parameter integer X_BITS = 8,
+    parameter integer X_SIGNED = 0,
+    parameter integer DIST = 0,        // 0: L-inf, 1: squared L2
+    parameter integer D_BITS = 10,     // unsigned distance, > X_BITS+1 (L2: > 2*X_BITS+2)
+    parameter integer T_BITS = 8,      // signed table entry
+    parameter integer B_BITS = 16,     // signed bias, < ACC_BITS
+    parameter integer ACC_BITS = 20,   // signed accumulator, > T_BITS
+    parameter integer SH_BITS = 4,     // unsigned right shift S
+    parameter integer LS_BITS = 1,     // unsigned left shift L (the multiplier is 2^L)
+    parameter integer P_BITS = 21,     // signed acc*2^L + half, > ACC_BITS and > R_BITS
+    parameter integer R_BITS = 8,
+    parameter integer R_SIGNED = 1,
+    parameter integer HAS_TABLE = 0,
+    parameter integer Y_BITS = 8,
+    parameter integer TA_BITS = 4,     // table memory address width, >= the centroid index width
+    parameter C_FILE = "c.mem",        // centroids: P*ceil(KA/SL) words of SL*V*X_BITS
+    parameter W_FILE = "w.mem",        // codes: passes*PB words of PL*CL*CB
+    parameter B_FILE = "b.mem",        // biases: passes words of CL*B_BITS
+    parameter Q_FILE = "q.mem",        // requantizers: passes words of CL*{L, S}
+    parameter T_FILE = "t.mem"         // activation table
+) (
+    input  wire                     clk,
+    input  wire                     rst,
+    input  wire                     in_valid,
+    output wire                     in_ready,
+    input  wire [X_BITS-1:0]        in_data,
+    output wire                     out_valid,
+    input  wire                     out_ready,
+    output wire [Y_BITS-1:0]        out_data,
+    output wire [PL*TA_BITS-1:0]    tab_addr,
+    input  wire [PL*KW*T_BITS-1:0]  tab_data
+);
+    localparam integer P = (N_IN + V - 1) / V;          // positions
+    localparam integer G = (N_OUT + S - 1) / S;         // column groups
+    localparam integer J = (KA + SL - 1) / SL;          // search blocks per position
+    localparam integer PB = (P + PL - 1) / PL;          // position blocks
+    localparam integer PASSES = (N_OUT + CL - 1) / CL;
+    localparam integer PPG = S / CL;                    // passes per group
+    localparam integer XN = P * V;                      // padded input length
+    localparam integer CB = (KW > 1) ? $clog2(KW) : 1;  // code width
+    localparam integer KB = (KA > 1) ? $clog2(KA) : 1;  // centroid index width
+    localparam integer KBW = (J * SL > 1) ? $clog2(J * SL) : 1;
+    localparam integer XW = (XN > 1) ? $clog2(XN) : 1;
+    localparam integer AB = (PB * PL > 1) ? $clog2(PB * PL) : 1;
+    localparam integer JW = (J > 1) ? $clog2(J) : 1;
+    localparam integer CAW = (P * J > 1) ? $clog2(P * J) : 1;
+    localparam integer PW = (PASSES > 1) ? $clog2(PASSES) : 1;
+    localparam integer PBW = (PB > 1) ? $clog2(PB) : 1;
+    localparam integer GW = (PPG > 1) ? $clog2(PPG) : 1;
+    localparam integer WAW = (PASSES * PB > 1) ? $clog2(PASSES * PB) : 1;
+    localparam integer LW = (CL > 1) ? $clog2(CL) : 1;
+    localparam integer TW = KW * T_BITS;
+    localparam integer LATENCY = (HAS_TABLE != 0) ? 5 : 4;
+
+    localparam integer XIN_LAST_I = N_IN - 1;
+    localparam integer P_LAST_I = P - 1;
+    localparam integer J_LAST_I = J - 1;
+    localparam integer PB_LAST_I = PB - 1;
+    localparam integer PASS_LAST_I = PASSES - 1;
+    localparam integer PPG_LAST_I = PPG - 1;
+    localparam integer EL_LAST_I = (N_OUT - 1) % CL;
+    localparam integer L_LAST_I = CL - 1;
+    localparam integer D_LAST_I = LATENCY - 1;
+    localparam integer V_I = V;
+    localparam integer SL_I = SL;
+    localparam integer KA_I = KA;
+    localparam integer PL_I = PL;
+    localparam integer N_IN_I = N_IN;
+    localparam integer GKA_I = G * KA;
+    localparam [XW-1:0] XIN_LAST = XIN_LAST_I[XW-1:0];
+    localparam [AB-1:0] P_LAST = P_LAST_I[AB-1:0];
+    localparam [JW-1:0] J_LAST = J_LAST_I[JW-1:0];
+    localparam [PBW-1:0] PB_LAST = PB_LAST_I[PBW-1:0];
+    localparam [PW-1:0] PASS_LAST = PASS_LAST_I[PW-1:0];
+    localparam [GW-1:0] PPG_LAST = PPG_LAST_I[GW-1:0];
+    localparam [LW-1:0] EL_LAST = EL_LAST_I[LW-1:0];
+    localparam [LW-1:0] L_LAST = L_LAST_I[LW-1:0];
+    localparam [2:0] D_LAST = D_LAST_I[2:0];
+    localparam [XW:0] V_W = V_I[XW:0];
+    localparam [XW:0] N_IN_W = N_IN_I[XW:0];
+    localparam [KBW:0] SL_W = SL_I[KBW:0];
+    localparam [KBW:0] KA_W = KA_I[KBW:0];
+    localparam [AB-1:0] PL_W = PL_I[AB-1:0];
+    localparam [TA_BITS-1:0] KA_T = KA_I[TA_BITS-1:0];
+    localparam [TA_BITS-1:0] GKA_T = GKA_I[TA_BITS-1:0];
+
+    localparam [2:0] S_LOAD = 3'd0, S_SEARCH = 3'd1, S_SDRAIN = 3'd2, S_RUN = 3'd3, S_DRAIN = 3'd4, S_EMIT = 3'd5;
+
+    reg [2:0]   state;
+    reg [XW-1:0] xi;       // load index
+    reg [AB-1:0] sp;       // search position
+    reg [JW-1:0] sj;       // search block
+    reg [CAW-1:0] caddr;   // centroid address = sp*J + sj
+    reg [XW:0]  xbase;     // sp*V
+    reg [KBW:0] kbase;     // sj*SL
+    reg [PW-1:0] pass;
+    reg [PBW-1:0] pb;
+    reg [GW-1:0] gp;       // pass within its group
+    reg [TA_BITS-1:0] gbase;   // g*KA
+    reg [TA_BITS-1:0] tbase;   // (pb*G + g)*KA
+    reg [AB-1:0] abase;    // pb*PL
+    reg [WAW-1:0] waddr;   // pass*PB + pb
+    reg [2:0]   drain;
+    reg [PW-1:0] e_pass;
+    reg [LW-1:0] e_lane;
+
+    reg [X_BITS-1:0] xbuf [0:N_IN-1];
+    reg [KB-1:0] abuf [0:PB*PL-1];
+    wire [Y_BITS-1:0] lane_out [0:CL-1];
+
+    assign in_ready  = (state == S_LOAD);
+    assign out_valid = (state == S_EMIT);
+    assign out_data  = lane_out[e_lane];
+
+    integer z;
+    always @(posedge clk) begin
+        if (rst) begin
+            state <= S_LOAD;
+            xi <= {XW{1'b0}};
+            sp <= {AB{1'b0}};
+            sj <= {JW{1'b0}};
+            caddr <= {CAW{1'b0}};
+            xbase <= {(XW+1){1'b0}};
+            kbase <= {(KBW+1){1'b0}};
+            pass <= {PW{1'b0}};
+            pb <= {PBW{1'b0}};
+            gp <= {GW{1'b0}};
+            gbase <= {TA_BITS{1'b0}};
+            tbase <= {TA_BITS{1'b0}};
+            abase <= {AB{1'b0}};
+            waddr <= {WAW{1'b0}};
+            drain <= 3'd0;
+            e_pass <= {PW{1'b0}};
+            e_lane <= {LW{1'b0}};
+        end else begin
+            case (state)
+                S_LOAD: if (in_valid) begin
+                    xbuf[xi] <= in_data;
+                    if (xi == XIN_LAST) begin
+                        xi <= {XW{1'b0}};
+                        state <= S_SEARCH;
+                    end else begin
+                        xi <= xi + 1'b1;
+                    end
+                end
+                S_SEARCH: begin
+                    caddr <= caddr + 1'b1;
+                    if (sj == J_LAST) begin
+                        sj <= {JW{1'b0}};
+                        kbase <= {(KBW+1){1'b0}};
+                        xbase <= xbase + V_W;
+                        if (sp == P_LAST) begin
+                            sp <= {AB{1'b0}};
+                            caddr <= {CAW{1'b0}};
+                            xbase <= {(XW+1){1'b0}};
+                            state <= S_SDRAIN;
+                        end else begin
+                            sp <= sp + 1'b1;
+                        end
+                    end else begin
+                        sj <= sj + 1'b1;
+                        kbase <= kbase + SL_W;
+                    end
+                end
+                S_SDRAIN: state <= S_RUN;
+                S_RUN: begin
+                    waddr <= waddr + 1'b1;
+                    if (pb == PB_LAST) begin
+                        pb <= {PBW{1'b0}};
+                        abase <= {AB{1'b0}};
+                        if (pass == PASS_LAST) begin
+                            pass <= {PW{1'b0}};
+                            gp <= {GW{1'b0}};
+                            gbase <= {TA_BITS{1'b0}};
+                            tbase <= {TA_BITS{1'b0}};
+                            waddr <= {WAW{1'b0}};
+                            state <= S_DRAIN;
+                        end else begin
+                            pass <= pass + 1'b1;
+                            if (gp == PPG_LAST) begin
+                                gp <= {GW{1'b0}};
+                                gbase <= gbase + KA_T;
+                                tbase <= gbase + KA_T;
+                            end else begin
+                                gp <= gp + 1'b1;
+                                tbase <= gbase;
+                            end
+                        end
+                    end else begin
+                        pb <= pb + 1'b1;
+                        abase <= abase + PL_W;
+                        tbase <= tbase + GKA_T;
+                    end
+                end
+                S_DRAIN: begin
+                    drain <= drain + 1'b1;
+                    if (drain == D_LAST) begin
+                        drain <= 3'd0;
+                        state <= S_EMIT;
+                    end
+                end
+                default: if (out_ready) begin
+                    if (e_pass == PASS_LAST && e_lane == EL_LAST) begin
+                        e_pass <= {PW{1'b0}};
+                        e_lane <= {LW{1'b0}};
+                        state <= S_LOAD;
+                    end else if (e_lane == L_LAST) begin
+                        e_lane <= {LW{1'b0}};
+                        e_pass <= e_pass + 1'b1;
+                    end else begin
+                        e_lane <= e_lane + 1'b1;
+                    end
+                end
+            endcase
+        end
+    end
+
+    // ---- Centroid search. A: read the position's elements and a centroid block;
+    // B: distances, the block's nearest (lowest index on ties) against the running best.
+    wire s_issue = (state == S_SEARCH);
+    reg s_v_b, s_first_b, s_last_b;
+    reg [AB-1:0] s_pos_b;
+    reg [KBW:0] s_kbase_b;
+    reg [X_BITS-1:0] xs_b [0:V-1];
+    genvar e;
+    generate
+        for (e = 0; e < V; e = e + 1) begin : g_x
+            localparam integer E_I = e;
+            wire [XW:0] idx = xbase + E_I[XW:0];
+            always @(posedge clk)
+                xs_b[e] <= (idx < N_IN_W) ? xbuf[idx[XW-1:0]] : {X_BITS{1'b0}};
+        end
+    endgenerate
+    always @(posedge clk) begin
+        s_first_b <= (sj == {JW{1'b0}});
+        s_last_b <= (sj == J_LAST);
+        s_pos_b <= sp;
+        s_kbase_b <= kbase;
+        s_v_b <= rst ? 1'b0 : s_issue;
+    end
+
+    wire [SL*V*X_BITS-1:0] c_word;
+    lf_rom #(.WIDTH(SL*V*X_BITS), .DEPTH(P*J), .ADDR_BITS(CAW), .INIT_FILE(C_FILE))
+        u_centroids (.clk(clk), .addr(caddr), .data(c_word));
+
+    wire [D_BITS-1:0] dists [0:SL-1];
+    genvar l;
+    generate
+        for (l = 0; l < SL; l = l + 1) begin : g_search
+            reg [D_BITS-1:0] d;
+            reg signed [X_BITS+1:0] diff;
+            reg [X_BITS:0] mag;
+            integer k;
+            if (DIST == 0) begin : g_linf
+                always @* begin
+                    d = {D_BITS{1'b0}};
+                    for (k = 0; k < V; k = k + 1) begin
+                        diff = {1'b0, (X_SIGNED != 0) & xs_b[k][X_BITS-1], xs_b[k]}
+                             - {1'b0, (X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1], c_word[(l*V+k)*X_BITS +: X_BITS]};
+                        mag = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
+                        if ({{(D_BITS-X_BITS-1){1'b0}}, mag} > d) d = {{(D_BITS-X_BITS-1){1'b0}}, mag};
+                    end
+                end
+            end else begin : g_l2
+                reg [2*X_BITS+1:0] sq;
+                always @* begin
+                    d = {D_BITS{1'b0}};
+                    for (k = 0; k < V; k = k + 1) begin
+                        diff = {1'b0, (X_SIGNED != 0) & xs_b[k][X_BITS-1], xs_b[k]}
+                             - {1'b0, (X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1], c_word[(l*V+k)*X_BITS +: X_BITS]};
+                        mag = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
+                        sq = {{(X_BITS+1){1'b0}}, mag} * {{(X_BITS+1){1'b0}}, mag};
+                        d = d + {{(D_BITS-2*X_BITS-2){1'b0}}, sq};
+                    end
+                end
+            end
+            assign dists[l] = d;
+        end
+    endgenerate
+
+    reg [D_BITS-1:0] run_d, cand_d, new_d;
+    reg [KB-1:0] run_k, cand_k, new_k;
+    reg cand_ok;
+    integer m;
+    always @* begin
+        cand_d = {D_BITS{1'b1}};
+        cand_k = {KB{1'b0}};
+        cand_ok = 1'b0;
+        for (m = 0; m < SL; m = m + 1) begin
+            if (s_kbase_b + m[KBW:0] < KA_W && (!cand_ok || dists[m] < cand_d)) begin
+                cand_d = dists[m];
+                cand_k = s_kbase_b[KB-1:0] + m[KB-1:0];
+                cand_ok = 1'b1;
+            end
+        end
+        if (s_first_b || cand_d < run_d) begin
+            new_d = cand_d;
+            new_k = cand_k;
+        end else begin
+            new_d = run_d;
+            new_k = run_k;
+        end
+    end
+    always @(posedge clk) begin
+        if (rst) begin
+            for (z = 0; z < PB * PL; z = z + 1) abuf[z] <= {KB{1'b0}};
+        end else if (s_v_b) begin
+            run_d <= new_d;
+            run_k <= new_k;
+            if (s_last_b) abuf[s_pos_b] <= new_k;
+        end
+    end
+
+    // ---- Lookup and accumulate. A: table and code addresses; B: pick each
+    // lane's entries, add them and accumulate; C: shift left by L; D: round and clamp; E: store.
+    wire issue = (state == S_RUN);
+    genvar q;
+    generate
+        for (q = 0; q < PL; q = q + 1) begin : g_addr
+            localparam integer Q_I = q;
+            wire [AB-1:0] ai = abase + Q_I[AB-1:0];
+            wire [KB-1:0] a = abuf[ai];
+            if (TA_BITS > KB) begin : g_wide
+                assign tab_addr[q*TA_BITS +: TA_BITS] = tbase + {{(TA_BITS-KB){1'b0}}, a};
+            end else begin : g_narrow
+                assign tab_addr[q*TA_BITS +: TA_BITS] = tbase + a;
+            end
+        end
+    endgenerate
+
+    reg v_b, first_b, last_b, v_c, v_d, v_e;
+    reg [PW-1:0] pass_b, pass_c, pass_d, pass_e;
+    always @(posedge clk) begin
+        first_b <= (pb == {PBW{1'b0}});
+        last_b <= (pb == PB_LAST);
+        pass_b <= pass;
+        pass_c <= pass_b;
+        pass_d <= pass_c;
+        pass_e <= pass_d;
+        if (rst) begin
+            v_b <= 1'b0; v_c <= 1'b0; v_d <= 1'b0; v_e <= 1'b0;
+        end else begin
+            v_b <= issue;
+            v_c <= v_b & last_b;
+            v_d <= v_c;
+            v_e <= v_d;
+        end
+    end
+
+    wire [PL*CL*CB-1:0] w_word;
+    wire [CL*B_BITS-1:0] b_word;
+    wire [CL*(LS_BITS+SH_BITS)-1:0] q_word;
+    lf_rom #(.WIDTH(PL*CL*CB), .DEPTH(PASSES*PB), .ADDR_BITS(WAW), .INIT_FILE(W_FILE))
+        u_codes (.clk(clk), .addr(waddr), .data(w_word));
+    lf_rom #(.WIDTH(CL*B_BITS), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(B_FILE))
+        u_bias (.clk(clk), .addr(pass), .data(b_word));
+    lf_rom #(.WIDTH(CL*(LS_BITS+SH_BITS)), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(Q_FILE))
+        u_shift (.clk(clk), .addr(pass_b), .data(q_word));
+
+    // The entry of a row that a code selects: a KW-way multiplexer.
+    function [T_BITS-1:0] pick(input [TW-1:0] row, input [CB-1:0] code);
+        integer w;
+        begin
+            pick = {T_BITS{1'b0}};
+            for (w = 0; w < KW; w = w + 1)
+                if (code == w[CB-1:0]) pick = row[w*T_BITS +: T_BITS];
+        end
+    endfunction
+
+    genvar c;
+    generate
+        for (c = 0; c < CL; c = c + 1) begin : lane
+            reg signed [ACC_BITS-1:0] sum;
+            reg [T_BITS-1:0] ent;
+            integer j;
+            always @* begin
+                sum = {ACC_BITS{1'b0}};
+                for (j = 0; j < PL; j = j + 1) begin
+                    ent = pick(tab_data[j*TW +: TW], w_word[(j*CL + c)*CB +: CB]);
+                    sum = sum + {{(ACC_BITS-T_BITS){ent[T_BITS-1]}}, ent};
+                end
+            end
+            wire signed [B_BITS-1:0] b = b_word[c*B_BITS +: B_BITS];
+            reg signed [ACC_BITS-1:0] acc;
+            wire signed [ACC_BITS-1:0] base = first_b ? {{(ACC_BITS-B_BITS){b[B_BITS-1]}}, b} : acc;
+            always @(posedge clk) if (v_b) acc <= base + sum;
+
+            // C: scaled = acc * 2^L, a shift.
+            wire [LS_BITS-1:0] lsh = q_word[c*(LS_BITS+SH_BITS) + SH_BITS +: LS_BITS];
+            reg signed [P_BITS-1:0] scaled;
+            reg [SH_BITS-1:0] s_d;
+            always @(posedge clk) begin
+                scaled <= {{(P_BITS-ACC_BITS){acc[ACC_BITS-1]}}, acc} <<< lsh;
+                s_d <= q_word[c*(LS_BITS+SH_BITS) +: SH_BITS];
+            end
+
+            wire [R_BITS-1:0] r;
+            lf_round_clamp #(.P_BITS(P_BITS), .S_BITS(SH_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
+                u_round (.clk(clk), .scaled(scaled), .s(s_d), .r(r));
+            lf_lane_store #(.PASSES(PASSES), .PW(PW), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .HAS_TABLE(HAS_TABLE),
+                            .Y_BITS(Y_BITS), .T_FILE(T_FILE))
+                u_store (.clk(clk), .rst(rst), .wr(v_e), .wr_pass(pass_e), .r(r), .rd_pass(e_pass), .data(lane_out[c]));
+        end
+    endgenerate
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,135 @@
+// Compile options from the command line and from a YAML config file, with
+// per-layer overrides. Precedence: defaults < config file < command-line flags,
+// then each layer's section of the config file.
+import Foundation
+import Lowering
+import Yams
+
+/// A partial set of layer options: only what was given.
+public struct LayerOverride: Sendable, Equatable {
+    public var kind: KernelKind?
+    public var lanes: Int?
+    public var vectorLength: Int?
+    public var activationCentroids: Int?
+    public var weightCentroids: Int?
+    public var groupColumns: Int?
+    public var tableBits: Int?
+    public var distance: Distance?
+    public var searchLanes: Int?
+    public var columnLanes: Int?
+    public var positionLanes: Int?
+
+    /// Nothing overridden.
+    public init() {}
+
+    /// `base` with every given field replaced.
+    public func applied(to base: LayerOptions) -> LayerOptions {
+        var o = base
+        if let kind { o.kind = kind }
+        if let lanes { o.lanes = lanes }
+        if let vectorLength { o.lut.vectorLength = vectorLength }
+        if let activationCentroids { o.lut.activationCentroids = activationCentroids }
+        if let weightCentroids { o.lut.weightCentroids = weightCentroids }
+        if let groupColumns { o.lut.groupColumns = groupColumns }
+        if let tableBits { o.lut.tableBits = tableBits }
+        if let distance { o.lut.distance = distance }
+        if let searchLanes { o.lut.searchLanes = searchLanes }
+        if let columnLanes { o.lut.columnLanes = columnLanes }
+        if let positionLanes { o.lut.positionLanes = positionLanes }
+        return o
+    }
+}
+
+/// What a config file says.
+public struct ConfigFile: Sendable, Equatable {
+    /// Options for every layer.
+    public var global = LayerOverride()
+    /// Options by kernel name (`fc0`) or node name.
+    public var layers: [String: LayerOverride] = [:]
+    /// Calibration file, resolved against the config file's directory.
+    public var calibration: String?
+
+    static let layerKeys: Set<String> = ["kernel", "lanes", "v", "ka", "kw", "s", "tbits", "distance", "search_lanes", "column_lanes", "position_lanes"]
+
+    /// Reads and checks a config file.
+    public static func read(path: String) throws -> ConfigFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw UsageError("\(path): cannot read: \((error as NSError).localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses config text; `file` names it in messages and anchors relative paths.
+    public static func parse(_ text: String, file: String) throws -> ConfigFile {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw UsageError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        var config = ConfigFile()
+        guard let root else { return config }
+        guard let top = root as? [String: Any] else { throw UsageError("\(file): the config must be a mapping of keys to values") }
+        let sections: Set<String> = ["lut", "layers", "calibration"]
+        for key in top.keys.sorted() where !layerKeys.contains(key) && !sections.contains(key) {
+            throw UsageError("\(file): unknown key '\(key)' (known: \(layerKeys.union(sections).sorted().joined(separator: ", ")))")
+        }
+        // LUT options may stand at the top level or in a `lut:` section.
+        var flat = top.filter { !sections.contains($0.key) }
+        if let lut = top["lut"] {
+            guard let section = lut as? [String: Any] else { throw UsageError("\(file): 'lut' must be a mapping") }
+            for (k, v) in section {
+                guard layerKeys.contains(k), k != "kernel", k != "lanes" else { throw UsageError("\(file): unknown key '\(k)' in lut") }
+                flat[k] = v
+            }
+        }
+        config.global = try override(flat, file: file, context: "")
+        if let c = top["calibration"] {
+            guard let s = c as? String, !s.isEmpty else { throw UsageError("\(file): 'calibration' must be a file path") }
+            config.calibration = s.hasPrefix("/") ? s : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(s).path
+        }
+        if let layers = top["layers"] {
+            guard let map = layers as? [String: Any] else { throw UsageError("\(file): 'layers' must map layer names to options") }
+            for (name, value) in map {
+                guard let section = value as? [String: Any] else { throw UsageError("\(file): layers.\(name) must be a mapping") }
+                config.layers[name] = try override(section, file: file, context: " in layers.\(name)")
+            }
+        }
+        return config
+    }
+
+    static func override(_ map: [String: Any], file: String, context: String) throws -> LayerOverride {
+        var o = LayerOverride()
+        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let v = map[key] else { return nil }
+            guard let i = v as? Int, range.contains(i) else {
+                throw UsageError("\(file): '\(key)'\(context) must be an integer in \(range.lowerBound)...\(range.upperBound), got \(v)")
+            }
+            return i
+        }
+        for key in map.keys.sorted() where !layerKeys.contains(key) {
+            throw UsageError("\(file): unknown key '\(key)'\(context) (known: \(layerKeys.sorted().joined(separator: ", ")))")
+        }
+        if let k = map["kernel"] {
+            guard let s = k as? String, let kind = KernelKind(rawValue: s) else {
+                throw UsageError("\(file): 'kernel'\(context) must be one of \(KernelKind.allCases.map(\.rawValue).joined(separator: ", ")), got \(k)")
+            }
+            o.kind = kind
+        }
+        if let d = map["distance"] {
+            guard let s = d as? String, let distance = Distance(rawValue: s) else {
+                throw UsageError("\(file): 'distance'\(context) must be linf or l2, got \(d)")
+            }
+            o.distance = distance
+        }
+        o.lanes = try int("lanes", 1...4096)
+        o.vectorLength = try int("v", 1...64)
+        o.activationCentroids = try int("ka", 1...65536)
+        o.weightCentroids = try int("kw", 1...65536)
+        o.groupColumns = try int("s", 1...1 << 20)
+        o.tableBits = try int("tbits", 2...16)
+        o.searchLanes = try int("search_lanes", 1...4096)
+        o.columnLanes = try int("column_lanes", 1...4096)
+        o.positionLanes = try int("position_lanes", 1...4096)
+        return o
+    }
+}

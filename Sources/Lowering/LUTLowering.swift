@@ -1,0 +1,174 @@
+// LUT-linear kernels (after LUT-LLM): activation and weight codebooks by k-means,
+// 2-D tables of centroid dot products, a power-of-two requantizer folded into
+// the table scale (so the datapath has no multiplier), widths proven from the
+// actual tables (docs/numerics.md, "LUT-linear layer").
+import Foundation
+import HardwareIR
+import Quantize
+
+enum LUTLowering {
+    static func lower(_ c: LayerContext, options requested: LUTOptions, calibration: [[Int]], seed: UInt64) throws -> (LUTKernel, [String]) {
+        let layer = c.layer
+        let nIn = layer.inputCount, nOut = layer.outputCount
+        func option(_ ok: Bool, _ reason: String) throws {
+            if !ok { throw LoweringError.unsupported(file: c.file, node: c.node, reason: reason) }
+        }
+        let o = requested
+        try option(o.vectorLength >= 1, "v must be at least 1, got \(o.vectorLength)")
+        try option(o.activationCentroids >= 1, "Ka must be at least 1, got \(o.activationCentroids)")
+        try option(o.weightCentroids >= 1, "Kw must be at least 1, got \(o.weightCentroids)")
+        try option(o.groupColumns >= 1, "S must be at least 1, got \(o.groupColumns)")
+        try option((2...16).contains(o.tableBits), "tbits must be in 2...16, got \(o.tableBits)")
+        try option(o.searchLanes >= 1 && o.columnLanes >= 1 && o.positionLanes >= 1, "lanes must be at least 1")
+
+        // Clip to the layer.
+        let v = min(o.vectorLength, nIn)
+        let positions = (nIn + v - 1) / v
+        let columnLanes = min(o.columnLanes, nOut)
+        var groupColumns = min(o.groupColumns, nOut)
+        groupColumns = max(columnLanes, groupColumns - groupColumns % columnLanes)
+        let groups = (nOut + groupColumns - 1) / groupColumns
+        let positionLanes = min(o.positionLanes, positions)
+        let x = c.input
+        func subvector(_ row: [Int], _ p: Int) -> [Int] { (0..<v).map { e in p * v + e < row.count ? row[p * v + e] : 0 } }
+        let distinct = (0..<positions).map { p in Set(calibration.map { subvector($0, p) }).count }.max() ?? 1
+        let ka = max(1, min(o.activationCentroids, distinct))
+        let kw = max(1, min(o.weightCentroids, groupColumns))
+        let searchLanes = min(o.searchLanes, ka)
+        var notes: [String] = []
+        let effective = "v=\(v) Ka=\(ka) Kw=\(kw) S=\(groupColumns) tbits=\(o.tableBits) \(o.distance.rawValue)"
+        var clipped: [String] = []
+        if v != o.vectorLength { clipped.append("v from \(o.vectorLength)") }
+        if ka != o.activationCentroids { clipped.append("Ka from \(o.activationCentroids) (\(distinct) distinct calibration sub-vectors)") }
+        if kw != o.weightCentroids { clipped.append("Kw from \(o.weightCentroids)") }
+        if groupColumns != o.groupColumns { clipped.append("S from \(o.groupColumns)") }
+        notes.append("\(layer.name): lut \(effective)" + (clipped.isEmpty ? "" : "; clipped \(clipped.joined(separator: ", "))"))
+
+        // Activation codebooks: k-means on the integer activations, rounded to the input type.
+        let actProblems = (0..<positions).map { p in
+            KMeansProblem(points: calibration.flatMap { subvector($0, p).map(Double.init) }, dimension: v, k: ka)
+        }
+        let actResults = KMeans.cluster(actProblems, seed: seed)
+        let centroids = actResults.flatMap { r in
+            r.centroids.map { Swift.min(Swift.max(Int(roundHalfEven($0)), x.min), x.max) }
+        }
+
+        // Weight codebooks: per (position, group), k-means on the columns' weight sub-vectors.
+        func groupRange(_ g: Int) -> Range<Int> { g * groupColumns..<min((g + 1) * groupColumns, nOut) }
+        var weightProblems: [KMeansProblem] = []
+        for p in 0..<positions {
+            for g in 0..<groups {
+                let points = groupRange(g).flatMap { n in
+                    (0..<v).map { e in p * v + e < nIn ? Double(layer.weight[n][p * v + e]) : 0 }
+                }
+                weightProblems.append(KMeansProblem(points: points, dimension: v, k: min(kw, groupRange(g).count)))
+            }
+        }
+        let weightResults = KMeans.cluster(weightProblems, seed: seed &+ 0x9e37_79b9)
+        var codes = [Int](repeating: 0, count: positions * nOut)
+        for p in 0..<positions {
+            for g in 0..<groups {
+                let r = weightResults[p * groups + g]
+                for (i, n) in groupRange(g).enumerated() { codes[p * nOut + n] = r.assignment[i] }
+            }
+        }
+
+        // Centroid dot products, in units of the input scale.
+        var dots = [Double](repeating: 0, count: positions * groups * ka * kw)
+        var maxDot = [Double](repeating: 0, count: groups)
+        for p in 0..<positions {
+            for g in 0..<groups {
+                let r = weightResults[p * groups + g]
+                let used = weightProblems[p * groups + g].k
+                for k in 0..<ka {
+                    for w in 0..<used {
+                        var d = 0.0
+                        for e in 0..<v { d += Double(centroids[(p * ka + k) * v + e]) * r.centroids[w * v + e] }
+                        dots[((p * groups + g) * ka + k) * kw + w] = d
+                        maxDot[g] = max(maxDot[g], abs(d))
+                    }
+                }
+            }
+        }
+
+        // Table scale: acc units are (output step) · 2^-s_g, with the largest s_g whose entries
+        // fit tbits. The requantizer multiplies by 2^max(0, -s_g) (a left shift) and rounds
+        // off max(0, s_g) bits, so the datapath needs no multiplier.
+        let entryType = IntType.int(o.tableBits)
+        let entryMax = Double(entryType.max)
+        let sr = c.output.requantScale, sx = c.inputScale
+        var groupShift = [Int](repeating: 0, count: groups)
+        for g in 0..<groups where maxDot[g] > 0 {
+            var s = Int(floor(log2(entryMax * sr / (maxDot[g] * sx))))
+            // Guard the floor against rounding at exact powers of two.
+            while (maxDot[g] * sx * pow(2, Double(s)) / sr).rounded(.toNearestOrEven) > entryMax { s -= 1 }
+            groupShift[g] = min(max(s, -40), 40)
+        }
+        let tables = dots.enumerated().map { i, d -> Int in
+            let g = (i / (ka * kw)) % groups
+            let t = roundHalfEven(d * sx * pow(2, Double(groupShift[g])) / sr)
+            return Int(min(max(t, -entryMax), entryMax))
+        }
+        var biases: [Int] = []
+        for n in 0..<nOut {
+            let b = roundHalfEven(Double(layer.bias[n]) * pow(2, Double(groupShift[n / groupColumns])) / sr)
+            guard abs(b) < Double(Int32.max) else { throw c.unprovable("bias of output \(n) is \(b) at accumulator scale, beyond int32") }
+            biases.append(Int(b))
+        }
+        let requantizers = (0..<nOut).map { n -> Requantizer in
+            let s = groupShift[n / groupColumns]
+            return Requantizer(multiplier: 1 << max(0, -s), shift: max(0, s))
+        }
+
+        // Proven bounds: |acc[n]| ≤ |b[n]| + Σ_p max_k |T[p][g][k][code[p][n]]|.
+        var accBound = 0
+        for n in 0..<nOut {
+            let g = n / groupColumns
+            var sum = abs(biases[n])
+            for p in 0..<positions {
+                let w = codes[p * nOut + n]
+                var m = 0
+                for k in 0..<ka { m = max(m, abs(tables[((p * groups + g) * ka + k) * kw + w])) }
+                sum += m
+            }
+            accBound = max(accBound, sum)
+        }
+        let bType = IntType.signedFitting(biases.min() ?? 0, biases.max() ?? 0)!
+        guard let bounded = IntType.signedFitting(-accBound, accBound) else {
+            throw c.unprovable("accumulator bound \(accBound) needs more than 62 bits")
+        }
+        // Wider than an entry and than the bias, so sign extensions are never empty (RTL/lf_lut_linear.v).
+        let accType = IntType.int(max(bounded.bits, entryType.bits + 1, bType.bits + 1))
+        let sMax = requantizers.map(\.shift).max() ?? 0
+        let lMax = requantizers.map { $0.multiplier.trailingZeroBitCount }.max() ?? 0
+        let half = sMax > 0 ? 1 << (sMax - 1) : 0
+        guard let scaledFit = IntType.signedFitting(-(accBound << lMax), (accBound << lMax) + half) else {
+            throw c.unprovable("requantization value needs more than 62 bits")
+        }
+        // Wider than the accumulator and able to hold the clamp bounds (RTL/lf_round_clamp.v).
+        let scaledType = IntType.int(max(scaledFit.bits, accType.bits + 1, c.output.requantized.bits + 1))
+        let span = x.max - x.min
+        let distanceType: IntType = switch o.distance {
+        case .linf: .uint(max(IntType.unsignedFitting(span)!.bits, x.bits + 2))
+        case .l2: .uint(max(IntType.unsignedFitting(v * span * span)!.bits, 2 * x.bits + 3))
+        }
+
+        let passes = (nOut + columnLanes - 1) / columnLanes
+        let positionBlocks = (positions + positionLanes - 1) / positionLanes
+        let searchBlocks = (ka + searchLanes - 1) / searchLanes
+        let schedule = KernelSchedule(
+            passes: passes, loadCycles: nIn, searchCycles: positions * searchBlocks + 1,
+            computeCycles: passes * positionBlocks,
+            drainCycles: LowerLayers.drainCycles + (c.output.table == nil ? 0 : LowerLayers.tableDrainCycles),
+            emitCycles: nOut)
+        let kernel = LUTKernel(
+            name: layer.name, sourceNodes: layer.nodes, inputCount: nIn, outputCount: nOut, input: x,
+            vectorLength: v, activationCentroids: ka, weightCentroids: kw, groupColumns: groupColumns,
+            distance: o.distance, distanceType: distanceType, centroids: centroids, codes: codes, entry: entryType,
+            tables: tables, bias: bType, biases: biases, accumulator: accType, requantizers: requantizers,
+            multiplierShift: IntType.unsignedFitting(max(lMax, 1))!, shift: IntType.unsignedFitting(max(sMax, 1))!, scaled: scaledType, requantized: c.output.requantized,
+            table: c.output.table, searchLanes: searchLanes, columnLanes: columnLanes, positionLanes: positionLanes,
+            inputScale: sx, outputScale: c.output.outputScale, schedule: schedule)
+        return (kernel, notes)
+    }
+}
