@@ -26,13 +26,13 @@ let package = Package(
         .target(name: "EmitVerilog", dependencies: ["HardwareIR"]),
         .target(name: "EmitHLS", dependencies: ["HardwareIR"]),
         .target(name: "Simulate", dependencies: ["HardwareIR"]),
-        .target(name: "Estimate", dependencies: ["HardwareIR"]),
+        .target(name: "Estimate", dependencies: ["HardwareIR", "Simulate"]),
         .target(name: "Driver", dependencies: [
             "ModelGraph", "ModelImport", "Quantize", "HardwareIR", "Lowering", "ReferenceEngine",
             "EmitVerilog", "EmitHLS", "Simulate", "Estimate", .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "lutforge", dependencies: [
-            "Driver", "HardwareIR", "Lowering", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Driver", "HardwareIR", "Lowering", "Estimate", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph"],
                 path: "Tests/LUTForgeTestSupport"),
@@ -45,7 +45,10 @@ let package = Package(
         .testTarget(name: "LoweringTests", dependencies: ["Lowering", "HardwareIR", "ModelImport", "ReferenceEngine", "Driver", "LUTForgeTestSupport"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "Simulate", "LUTForgeTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Driver", "Simulate", "ReferenceEngine", "ModelImport", "HardwareIR", "LUTForgeTestSupport", "lutforge"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Driver", "Simulate", "ReferenceEngine", "ModelImport", "HardwareIR", "Lowering", "Estimate", "ModelGraph",
+            "LUTForgeTestSupport", "lutforge",
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -69,7 +69,8 @@ module lf_lut_linear #(
     localparam integer CB = (KW > 1) ? $clog2(KW) : 1;  // code width
     localparam integer KB = (KA > 1) ? $clog2(KA) : 1;  // centroid index width
     localparam integer KBW = (J * SL > 1) ? $clog2(J * SL) : 1;
-    localparam integer XW = (XN > 1) ? $clog2(XN) : 1;
+    localparam integer XW = (XN > 1) ? $clog2(XN) : 1;          // padded element index
+    localparam integer XIW = (N_IN > 1) ? $clog2(N_IN) : 1;    // input buffer index
     localparam integer AB = (PB * PL > 1) ? $clog2(PB * PL) : 1;
     localparam integer JW = (J > 1) ? $clog2(J) : 1;
     localparam integer CAW = (P * J > 1) ? $clog2(P * J) : 1;
@@ -96,7 +97,7 @@ module lf_lut_linear #(
     localparam integer PL_I = PL;
     localparam integer N_IN_I = N_IN;
     localparam integer GKA_I = G * KA;
-    localparam [XW-1:0] XIN_LAST = XIN_LAST_I[XW-1:0];
+    localparam [XIW-1:0] XIN_LAST = XIN_LAST_I[XIW-1:0];
     localparam [AB-1:0] P_LAST = P_LAST_I[AB-1:0];
     localparam [JW-1:0] J_LAST = J_LAST_I[JW-1:0];
     localparam [PBW-1:0] PB_LAST = PB_LAST_I[PBW-1:0];
@@ -116,7 +117,7 @@ module lf_lut_linear #(
     localparam [2:0] S_LOAD = 3'd0, S_SEARCH = 3'd1, S_SDRAIN = 3'd2, S_RUN = 3'd3, S_DRAIN = 3'd4, S_EMIT = 3'd5;
 
     reg [2:0]   state;
-    reg [XW-1:0] xi;       // load index
+    reg [XIW-1:0] xi;      // load index
     reg [AB-1:0] sp;       // search position
     reg [JW-1:0] sj;       // search block
     reg [CAW-1:0] caddr;   // centroid address = sp*J + sj
@@ -145,7 +146,7 @@ module lf_lut_linear #(
     always @(posedge clk) begin
         if (rst) begin
             state <= S_LOAD;
-            xi <= {XW{1'b0}};
+            xi <= {XIW{1'b0}};
             sp <= {AB{1'b0}};
             sj <= {JW{1'b0}};
             caddr <= {CAW{1'b0}};
@@ -166,7 +167,7 @@ module lf_lut_linear #(
                 S_LOAD: if (in_valid) begin
                     xbuf[xi] <= in_data;
                     if (xi == XIN_LAST) begin
-                        xi <= {XW{1'b0}};
+                        xi <= {XIW{1'b0}};
                         state <= S_SEARCH;
                     end else begin
                         xi <= xi + 1'b1;
@@ -257,7 +258,7 @@ module lf_lut_linear #(
             localparam integer E_I = e;
             wire [XW:0] idx = xbase + E_I[XW:0];
             always @(posedge clk)
-                xs_b[e] <= (idx < N_IN_W) ? xbuf[idx[XW-1:0]] : {X_BITS{1'b0}};
+                xs_b[e] <= (idx < N_IN_W) ? xbuf[idx[XIW-1:0]] : {X_BITS{1'b0}};
         end
     endgenerate
     always @(posedge clk) begin
@@ -284,8 +285,8 @@ module lf_lut_linear #(
                 always @* begin
                     d = {D_BITS{1'b0}};
                     for (k = 0; k < V; k = k + 1) begin
-                        diff = {1'b0, (X_SIGNED != 0) & xs_b[k][X_BITS-1], xs_b[k]}
-                             - {1'b0, (X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1], c_word[(l*V+k)*X_BITS +: X_BITS]};
+                        diff = {{2{(X_SIGNED != 0) & xs_b[k][X_BITS-1]}}, xs_b[k]}
+                             - {{2{(X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1]}}, c_word[(l*V+k)*X_BITS +: X_BITS]};
                         mag = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
                         if ({{(D_BITS-X_BITS-1){1'b0}}, mag} > d) d = {{(D_BITS-X_BITS-1){1'b0}}, mag};
                     end
@@ -295,8 +296,8 @@ module lf_lut_linear #(
                 always @* begin
                     d = {D_BITS{1'b0}};
                     for (k = 0; k < V; k = k + 1) begin
-                        diff = {1'b0, (X_SIGNED != 0) & xs_b[k][X_BITS-1], xs_b[k]}
-                             - {1'b0, (X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1], c_word[(l*V+k)*X_BITS +: X_BITS]};
+                        diff = {{2{(X_SIGNED != 0) & xs_b[k][X_BITS-1]}}, xs_b[k]}
+                             - {{2{(X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1]}}, c_word[(l*V+k)*X_BITS +: X_BITS]};
                         mag = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
                         sq = {{(X_BITS+1){1'b0}}, mag} * {{(X_BITS+1){1'b0}}, mag};
                         d = d + {{(D_BITS-2*X_BITS-2){1'b0}}, sq};

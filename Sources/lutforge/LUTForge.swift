@@ -1,6 +1,7 @@
 // The `lutforge` command line: compile, verify, run and demo.
 import ArgumentParser
 import Driver
+import Estimate
 import Foundation
 import HardwareIR
 import Lowering
@@ -10,7 +11,7 @@ struct LUTForgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lutforge",
         abstract: "Compile quantized neural networks into FPGA accelerators and prove them bit-exact.",
-        subcommands: [Compile.self, Verify.self, Run.self, Demo.self])
+        subcommands: [Compile.self, Verify.self, Synth.self, Run.self, Demo.self])
 }
 
 /// Prints a one-line error and exits non-zero; every user-facing failure ends here.
@@ -131,6 +132,19 @@ func printReport(_ report: VerifyReport) {
     }
     print("model latency: \(report.modelCycles) cycles")
     print(report.bitExact ? "verdict: BIT-EXACT (Swift engine, \(report.simulators.keys.sorted().joined(separator: ", ")))" : "verdict: MISMATCH")
+}
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Synthesise the design's RTL with Yosys and write synth.json.")
+
+    @Argument(help: "The design directory.") var design: String
+    @Option(help: "FPGA family: xc7 (Xilinx 7-series).") var family: String = "xc7"
+
+    func run() {
+        guard let f = Family(rawValue: family) else { fail(UsageError("--family must be one of \(Family.allCases.map(\.rawValue).joined(separator: ", ")), got '\(family)'")) }
+        let r = attempt { try Driver.synthesize(design, family: f) }
+        print("yosys synth_xilinx -family \(f.rawValue): \(r.luts) LUT, \(r.flipFlops) FF, \(r.dsp) DSP48E1, \(r.bram18) BRAM18 (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
+    }
 }
 
 struct Run: ParsableCommand {

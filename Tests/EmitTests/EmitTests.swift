@@ -26,7 +26,7 @@ func sampleProgram(lanes: Int, table: Bool) -> Program {
         schedule: KernelSchedule(passes: (2 + min(lanes, 2) - 1) / min(lanes, 2), loadCycles: 5,
                                  computeCycles: ((2 + min(lanes, 2) - 1) / min(lanes, 2)) * 5, drainCycles: 4, emitCycles: 2))
     return Program(name: "sample", sourceFile: "sample.onnx", input: .uint(8), inputCount: 3, inputScale: 0.5,
-                   kernels: [k0, k1], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
+                   kernels: [.dense(k0), .dense(k1)], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
 }
 
 @Suite("Emitters")
@@ -79,7 +79,7 @@ struct EmitTests {
             CHECK-NEXT: .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
             CHECK: endmodule
             """)
-        #expect(files["files.f"] == "lf_rom.v\nlf_dense.v\nlutforge_top.v\n")
+        #expect(files["files.f"] == VerilogEmitter.libraryFiles.joined(separator: "\n") + "\nlutforge_top.v\n")
         #expect(files["fc0_t.mem"]?.split(separator: "\n").count == 256)
     }
 

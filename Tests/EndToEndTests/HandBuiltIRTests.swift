@@ -37,7 +37,7 @@ func cornerProgram() -> Program {
                        Requantizer(multiplier: 1, shift: 6)],
         inputScale: 1, outputScale: 1, schedule: schedule(4, 3, lanes: 3, table: true))
     return Program(name: "corners", sourceFile: "corners.hwir", input: .int(8), inputCount: 1, inputScale: 1,
-                   kernels: [k0, k1], outputMeaning: .values, calibration: "none (hand-built)")
+                   kernels: [.dense(k0), .dense(k1)], outputMeaning: .values, calibration: "none (hand-built)")
 }
 
 @Suite("Hand-built HardwareIR")
@@ -57,7 +57,7 @@ struct HandBuiltIRTests {
 
     @Test("the reference engine rounds half up after the floor shift and clamps")
     func engineCorners() throws {
-        let k0 = cornerProgram().kernels[0]
+        guard case let .dense(k0) = cornerProgram().kernels[0] else { Issue.record("not dense"); return }
         // (x·1 + 1) >> 1: ties go up, the shift floors.
         #expect(try ReferenceCheck.run(k0, [1])[0] == 1)
         #expect(try ReferenceCheck.run(k0, [-1])[0] == 0)

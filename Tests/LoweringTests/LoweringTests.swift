@@ -55,7 +55,7 @@ struct LoweringTests {
         let graph = makeMLP(widths: widths, activations: Array(repeating: .relu, count: widths.count - 2) + [nil],
                             style: .gemmTransB, softmax: false, seed: UInt64(widths.count))
         let (program, _) = try lowerGraph(graph)
-        for k in program.kernels {
+        for case let .dense(k) in program.kernels {
             let xMag = max(-k.input.min, k.input.max)
             for n in 0..<k.outputCount {
                 let bound = abs(k.biases[n]) + (0..<k.inputCount).reduce(0) { $0 + abs(k.weight(output: n, input: $1)) * xMag }
@@ -66,6 +66,7 @@ struct LoweringTests {
             #expect(k.scaled.bits > k.accumulator.bits)
             #expect(k.requantizers.allSatisfy { $0.shift >= 1 && $0.multiplier < 1 << k.multiplier.bits })
         }
+        #expect(program.kernels.count == widths.count - 1)
         let t = program.input, n = program.inputCount
         for v in [[Int](repeating: t.min, count: n), [Int](repeating: t.max, count: n),
                   (0..<n).map { $0 % 2 == 0 ? t.min : t.max }, (0..<n).map { $0 % 2 == 0 ? t.max : t.min }] {
