@@ -11,7 +11,8 @@
 namespace lutforge {
 
 // Fields every generated LUT config provides:
-//   n_in, n_out, v, positions, ka, kw, group_columns, groups, distance_l2;
+//   n_in, n_out, v, positions, ka, kw, group_columns, groups, distance_l2,
+//   search_lanes, column_lanes, position_lanes;
 //   input_t, dist_t, index_t, code_t, entry_t, accum_t, scaled_t, requant_t;
 //   requant_min, requant_max.
 struct lut_linear_config {
@@ -69,6 +70,7 @@ LF_LOOP(SEARCH)
     LF_LOOP(CENTROID)
         for (unsigned k = 0; k < CONFIG_T::ka; k++) {
             LF_HLS(PIPELINE II = 1)
+            LF_HLS(UNROLL factor = CONFIG_T::search_lanes)
             const typename CONFIG_T::dist_t d = distance<X_T, CONFIG_T>(x, centroids + (p * CONFIG_T::ka + k) * CONFIG_T::v, p);
             // Strictly smaller wins, so ties keep the lowest index.
             if (k == 0 || d < best) {
@@ -80,11 +82,13 @@ LF_LOOP(SEARCH)
     }
 LF_LOOP(COLUMN)
     for (unsigned n = 0; n < CONFIG_T::n_out; n++) {
+        LF_HLS(UNROLL factor = CONFIG_T::column_lanes)
         const unsigned g = n / CONFIG_T::group_columns;
         typename CONFIG_T::accum_t acc = typename CONFIG_T::accum_t(bias[n]);
     LF_LOOP(POSITION)
         for (unsigned p = 0; p < CONFIG_T::positions; p++) {
             LF_HLS(PIPELINE II = 1)
+            LF_HLS(UNROLL factor = CONFIG_T::position_lanes)
             const unsigned w = unsigned(codes[p * CONFIG_T::n_out + n]);
             const unsigned row = (p * CONFIG_T::groups + g) * CONFIG_T::ka + a[p].to_uint();
             acc += typename CONFIG_T::entry_t(tables[row * CONFIG_T::kw + w]);

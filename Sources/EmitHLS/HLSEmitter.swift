@@ -154,6 +154,9 @@ public enum HLSEmitter {
             static const unsigned group_columns = \(k.groupColumns);
             static const unsigned groups = \(k.groups);
             static const bool distance_l2 = \(k.distance == .l2);
+            static const unsigned search_lanes = \(k.searchLanes);
+            static const unsigned column_lanes = \(k.columnLanes);
+            static const unsigned position_lanes = \(k.positionLanes);
             static const int input_bits = \(k.input.bits);
             typedef \(cType(k.input)) input_t;
             typedef \(cType(k.distanceType)) dist_t;
@@ -212,7 +215,11 @@ public enum HLSEmitter {
             switch k {
             case .dense:
                 s += "    lutforge::dense<\(currentType), \(n)_config>(\(current), \(r), \(n)_weights, \(n)_bias, \(n)_mult, \(n)_shift);\n"
-            case .lut:
+            case let .lut(l):
+                // Tables and codes are ROMs in block RAM; centroids are read v·search_lanes at a time.
+                s += "    LF_HLS(BIND_STORAGE variable = \(n)_tables type = rom_1p impl = bram)\n"
+                s += "    LF_HLS(BIND_STORAGE variable = \(n)_codes type = rom_1p impl = bram)\n"
+                s += "    LF_HLS(ARRAY_PARTITION variable = \(n)_centroids cyclic factor = \(l.vectorLength * l.searchLanes))\n"
                 s += "    lutforge::lut_linear<\(currentType), \(n)_config>(\(current), \(r), \(n)_centroids, \(n)_codes, \(n)_tables, \(n)_bias, \(n)_lshift, \(n)_shift);\n"
             }
             current = r

@@ -85,3 +85,26 @@ public enum Kernel: Codable, Hashable, Sendable {
         }
     }
 }
+
+extension Kernel {
+    private enum CodingKeys: String, CodingKey { case dense, lut }
+
+    /// Decodes `{"dense": {…}}` or `{"lut": {…}}`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let k = try c.decodeIfPresent(DenseKernel.self, forKey: .dense) {
+            self = .dense(k)
+        } else {
+            self = .lut(try c.decode(LUTKernel.self, forKey: .lut))
+        }
+    }
+
+    /// Encodes as a one-key object naming the kind.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case let .dense(k): try c.encode(k, forKey: .dense)
+        case let .lut(k): try c.encode(k, forKey: .lut)
+        }
+    }
+}

@@ -100,7 +100,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Input vectors (.npy): integers as they are, floats quantized with the design's input scale.") var inputs: String?
     @Option(help: "Labels (.npy) for accuracy.") var labels: String?
     @Option(help: "The float model, to report float accuracy beside hardware accuracy.") var model: String?
-    @Option(help: "Comma-separated simulators.") var simulators: String = "verilator,csim"
+    @Option(help: "Comma-separated simulators (verilator, csim), or none for the Swift engine alone.") var simulators: String = "verilator,csim"
     @Option(help: "Drop valid/ready at random with this seed in Verilator (tests back-pressure).") var stall: Int?
 
     func run() {
@@ -110,7 +110,8 @@ struct Verify: ParsableCommand {
         options.inputs = inputs
         options.labels = labels
         options.floatModel = model
-        options.simulators = simulators.split(separator: ",").map { String($0) }
+        // `none` runs only the Swift engine (for accuracy sweeps).
+        options.simulators = simulators == "none" ? [] : simulators.split(separator: ",").map { String($0) }
         options.stallSeed = stall
         let report = attempt { try Driver.verify(options) }
         printReport(report)
