@@ -273,32 +273,38 @@ module lf_lut_linear #(
     lf_rom #(.WIDTH(SL*V*X_BITS), .DEPTH(P*J), .ADDR_BITS(CAW), .INIT_FILE(C_FILE))
         u_centroids (.clk(clk), .addr(caddr), .data(c_word));
 
+    // |a - b| for two elements of the input type.
+    function [X_BITS:0] absdiff(input [X_BITS-1:0] a, input [X_BITS-1:0] b);
+        reg signed [X_BITS+1:0] diff;
+        begin
+            diff = {{2{(X_SIGNED != 0) & a[X_BITS-1]}}, a} - {{2{(X_SIGNED != 0) & b[X_BITS-1]}}, b};
+            absdiff = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
+        end
+    endfunction
+
     wire [D_BITS-1:0] dists [0:SL-1];
     genvar l;
     generate
         for (l = 0; l < SL; l = l + 1) begin : g_search
             reg [D_BITS-1:0] d;
-            reg signed [X_BITS+1:0] diff;
             reg [X_BITS:0] mag;
             integer k;
             if (DIST == 0) begin : g_linf
+                // L-inf: the largest difference.
                 always @* begin
                     d = {D_BITS{1'b0}};
                     for (k = 0; k < V; k = k + 1) begin
-                        diff = {{2{(X_SIGNED != 0) & xs_b[k][X_BITS-1]}}, xs_b[k]}
-                             - {{2{(X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1]}}, c_word[(l*V+k)*X_BITS +: X_BITS]};
-                        mag = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
+                        mag = absdiff(xs_b[k], c_word[(l*V+k)*X_BITS +: X_BITS]);
                         if ({{(D_BITS-X_BITS-1){1'b0}}, mag} > d) d = {{(D_BITS-X_BITS-1){1'b0}}, mag};
                     end
                 end
             end else begin : g_l2
+                // Squared L2: the sum of squared differences.
                 reg [2*X_BITS+1:0] sq;
                 always @* begin
                     d = {D_BITS{1'b0}};
                     for (k = 0; k < V; k = k + 1) begin
-                        diff = {{2{(X_SIGNED != 0) & xs_b[k][X_BITS-1]}}, xs_b[k]}
-                             - {{2{(X_SIGNED != 0) & c_word[(l*V+k)*X_BITS + X_BITS-1]}}, c_word[(l*V+k)*X_BITS +: X_BITS]};
-                        mag = diff[X_BITS+1] ? -diff[X_BITS:0] : diff[X_BITS:0];
+                        mag = absdiff(xs_b[k], c_word[(l*V+k)*X_BITS +: X_BITS]);
                         sq = {{(X_BITS+1){1'b0}}, mag} * {{(X_BITS+1){1'b0}}, mag};
                         d = d + {{(D_BITS-2*X_BITS-2){1'b0}}, sq};
                     end

@@ -6,6 +6,7 @@
 #include <ap_int.h>
 
 #include "lutforge/pragma.h"
+#include "lutforge/requant.h"
 
 namespace lutforge {
 
@@ -16,20 +17,12 @@ struct dense_config {
     static const unsigned lanes = 1;
 };
 
-// y = clamp((acc * M + 2^(S-1)) >> S, requant_min, requant_max); >> floors.
+// y = clamp((acc * M + 2^(S-1)) >> S, requant_min, requant_max).
 template <class CONFIG_T>
 typename CONFIG_T::requant_t requantize(typename CONFIG_T::accum_t acc, typename CONFIG_T::mult_t m,
                                         typename CONFIG_T::shift_t s) {
     typedef typename CONFIG_T::scaled_t scaled_t;
-    const unsigned shift = s.to_uint();
-    scaled_t v = scaled_t(acc) * scaled_t(m);
-    scaled_t half = 1;
-    half <<= shift - 1;
-    v += half;
-    v >>= shift;
-    if (v < CONFIG_T::requant_min) return typename CONFIG_T::requant_t(CONFIG_T::requant_min);
-    if (v > CONFIG_T::requant_max) return typename CONFIG_T::requant_t(CONFIG_T::requant_max);
-    return typename CONFIG_T::requant_t(v);
+    return round_clamp<CONFIG_T>(scaled_t(acc) * scaled_t(m), s.to_uint());
 }
 
 // Outputs are computed in passes of CONFIG_T::lanes; each pass streams the

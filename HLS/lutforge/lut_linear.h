@@ -7,6 +7,7 @@
 #include <ap_int.h>
 
 #include "lutforge/pragma.h"
+#include "lutforge/requant.h"
 
 namespace lutforge {
 
@@ -19,21 +20,12 @@ struct lut_linear_config {
     static const bool distance_l2 = false;
 };
 
-// r = clamp((acc * 2^l + half) >> s, requant_min, requant_max); half = 2^(s-1), 0 for s = 0.
+// r = clamp((acc * 2^l + half) >> s, requant_min, requant_max): the multiplier is a power of two.
 template <class CONFIG_T>
 typename CONFIG_T::requant_t round_shift(typename CONFIG_T::accum_t acc, unsigned l, unsigned s) {
-    typedef typename CONFIG_T::scaled_t scaled_t;
-    scaled_t v = acc;
+    typename CONFIG_T::scaled_t v = acc;
     v <<= l;
-    if (s > 0) {
-        scaled_t half = 1;
-        half <<= s - 1;
-        v += half;
-    }
-    v >>= s;
-    if (v < CONFIG_T::requant_min) return typename CONFIG_T::requant_t(CONFIG_T::requant_min);
-    if (v > CONFIG_T::requant_max) return typename CONFIG_T::requant_t(CONFIG_T::requant_max);
-    return typename CONFIG_T::requant_t(v);
+    return round_clamp<CONFIG_T>(v, s);
 }
 
 // Distance from position p of x (zero past n_in) to centroid k: L-inf or squared L2.

@@ -7,7 +7,7 @@ import HardwareIR
 /// testbench and Makefile, Vitis HLS script, and the kernel headers it includes.
 public enum HLSEmitter {
     /// Kernel headers copied from `HLS/` into `hls/include/`.
-    public static let libraryFiles = ["lutforge/pragma.h", "lutforge/activation.h", "lutforge/dense.h", "lutforge/lut_linear.h"]
+    public static let libraryFiles = ["lutforge/pragma.h", "lutforge/requant.h", "lutforge/activation.h", "lutforge/dense.h", "lutforge/lut_linear.h"]
 
     /// All files of `hls/`, keyed by path relative to it.
     public static func emit(_ program: Program, part: String = "xcu280-fsvh2892-2L-e", clockMHz: Double = 300) throws -> FileSet {
