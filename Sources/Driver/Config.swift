@@ -6,7 +6,7 @@ import Lowering
 import Yams
 
 /// A partial set of layer options: only what was given.
-public struct LayerOverride: Sendable, Equatable {
+public struct LayerOverride: Sendable {
     public var kind: KernelKind?
     public var lanes: Int?
     public var vectorLength: Int?
@@ -18,6 +18,9 @@ public struct LayerOverride: Sendable, Equatable {
     public var searchLanes: Int?
     public var columnLanes: Int?
     public var positionLanes: Int?
+    public var sparsity: (kept: Int, block: Int)?
+    public var chainLength: Int?
+    public var groupSize: Int?
 
     /// Nothing overridden.
     public init() {}
@@ -36,12 +39,15 @@ public struct LayerOverride: Sendable, Equatable {
         if let searchLanes { o.lut.searchLanes = searchLanes }
         if let columnLanes { o.lut.columnLanes = columnLanes }
         if let positionLanes { o.lut.positionLanes = positionLanes }
+        if let sparsity { (o.dsp.kept, o.dsp.blockSize) = sparsity }
+        if let chainLength { o.dsp.chainLength = chainLength }
+        if let groupSize { o.dsp.groupSize = groupSize }
         return o
     }
 }
 
 /// What a config file says.
-public struct ConfigFile: Sendable, Equatable {
+public struct ConfigFile: Sendable {
     /// Options for every layer.
     public var global = LayerOverride()
     /// Options by kernel name (`fc0`) or node name.
@@ -49,7 +55,8 @@ public struct ConfigFile: Sendable, Equatable {
     /// Calibration file, resolved against the config file's directory.
     public var calibration: String?
 
-    static let layerKeys: Set<String> = ["kernel", "lanes", "v", "ka", "kw", "s", "tbits", "distance", "search_lanes", "column_lanes", "position_lanes"]
+    static let layerKeys: Set<String> = ["kernel", "lanes", "sparsity", "chain_length", "group_size", "v", "ka", "kw", "s", "tbits",
+                                         "distance", "search_lanes", "column_lanes", "position_lanes"]
 
     /// Reads and checks a config file.
     public static func read(path: String) throws -> ConfigFile {
@@ -78,7 +85,9 @@ public struct ConfigFile: Sendable, Equatable {
         if let lut = top["lut"] {
             guard let section = lut as? [String: Any] else { throw UsageError("\(file): 'lut' must be a mapping") }
             for (k, v) in section {
-                guard layerKeys.contains(k), k != "kernel", k != "lanes" else { throw UsageError("\(file): unknown key '\(k)' in lut") }
+                guard layerKeys.contains(k), !["kernel", "lanes", "sparsity", "chain_length", "group_size"].contains(k) else {
+                    throw UsageError("\(file): unknown key '\(k)' in lut")
+                }
                 flat[k] = v
             }
         }
@@ -121,6 +130,14 @@ public struct ConfigFile: Sendable, Equatable {
             }
             o.distance = distance
         }
+        if let sp = map["sparsity"] {
+            guard let parsed = parseSparsity("\(sp)") else {
+                throw UsageError("\(file): 'sparsity'\(context) must be dense or N:M with 1 ≤ N ≤ M, got \(sp)")
+            }
+            o.sparsity = parsed
+        }
+        o.chainLength = try int("chain_length", 1...4096)
+        o.groupSize = try int("group_size", 1...4096)
         o.lanes = try int("lanes", 1...4096)
         o.vectorLength = try int("v", 1...64)
         o.activationCentroids = try int("ka", 1...65536)
@@ -132,4 +149,12 @@ public struct ConfigFile: Sendable, Equatable {
         o.positionLanes = try int("position_lanes", 1...4096)
         return o
     }
+}
+
+/// `dense` (4:4) or `N:M` with `1 ≤ N ≤ M ≤ 256`.
+public func parseSparsity(_ text: String) -> (kept: Int, block: Int)? {
+    if text == "dense" { return (4, 4) }
+    let parts = text.split(separator: ":")
+    guard parts.count == 2, let n = Int(parts[0]), let m = Int(parts[1]), n >= 1, n <= m, m <= 256 else { return nil }
+    return (n, m)
 }

@@ -7,7 +7,7 @@ import HardwareIR
 /// testbench and Makefile, Vitis HLS script, and the kernel headers it includes.
 public enum HLSEmitter {
     /// Kernel headers copied from `HLS/` into `hls/include/`.
-    public static let libraryFiles = ["lutforge/pragma.h", "lutforge/requant.h", "lutforge/activation.h", "lutforge/dense.h", "lutforge/lut_linear.h"]
+    public static let libraryFiles = ["lutforge/pragma.h", "lutforge/requant.h", "lutforge/activation.h", "lutforge/dsp_chain.h", "lutforge/lut_linear.h"]
 
     /// All files of `hls/`, keyed by path relative to it.
     public static func emit(_ program: Program, part: String = "xcu280-fsvh2892-2L-e", clockMHz: Double = 300) throws -> FileSet {
@@ -81,13 +81,13 @@ public enum HLSEmitter {
         #include <ap_int.h>
 
         #include "lutforge/activation.h"
-        #include "lutforge/dense.h"
+        #include "lutforge/dsp_chain.h"
         #include "lutforge/lut_linear.h"
 
         """
         for kernel in p.kernels {
             switch kernel {
-            case let .dense(k): s += denseConfig(k)
+            case let .dsp(k): s += dspConfig(k)
             case let .lut(k): s += lutConfig(k)
             }
             if let t = kernel.table {
@@ -104,17 +104,21 @@ public enum HLSEmitter {
         return s + "\n#endif\n"
     }
 
-    static func denseConfig(_ k: DenseKernel) -> String {
+    static func dspConfig(_ k: DSPKernel) -> String {
         let n = k.name
         return """
 
-        // \(n): dense \(k.inputCount) -> \(k.outputCount), \(k.lanes) lane(s), from \(k.sourceNodes.joined(separator: ", "))
-        struct \(n)_config : lutforge::dense_config {
+        // \(n): dsp \(k.inputCount) -> \(k.outputCount), \(k.kept):\(k.blockSize), chain \(k.chainLength), \(k.lanes) lane(s), from \(k.sourceNodes.joined(separator: ", "))
+        struct \(n)_config : lutforge::dsp_chain_config {
             static const unsigned n_in = \(k.inputCount);
             static const unsigned n_out = \(k.outputCount);
             static const unsigned lanes = \(k.lanes);
+            static const unsigned m = \(k.blockSize);
+            static const unsigned kept = \(k.kept);
+            static const unsigned blocks = \(k.blocks);
+            static const unsigned blocks_per_cycle = \(k.blocksPerCycle);
+            static const unsigned chain_length = \(k.chainLength);
             typedef \(cType(k.weight)) weight_t;
-            typedef \(cType(k.bias)) bias_t;
             typedef \(cType(k.accumulator)) accum_t;
             typedef \(cType(k.multiplier)) mult_t;
             typedef \(cType(k.shift)) shift_t;
@@ -123,8 +127,11 @@ public enum HLSEmitter {
             static const int requant_min = \(k.requantized.min);
             static const int requant_max = \(k.requantized.max);
         };
-        static const \(storageType(k.weight)) \(n)_weights[\(k.weights.count)] = {
-        \(list(k.weights))
+        static const \(storageType(k.weight)) \(n)_values[\(k.values.count)] = {
+        \(list(k.values))
+        };
+        static const \(storageType(.uint(k.offsetBits))) \(n)_offsets[\(k.offsets.count)] = {
+        \(list(k.offsets))
         };
         static const \(storageType(k.bias)) \(n)_bias[\(k.outputCount)] = {
         \(list(k.biases))
@@ -213,8 +220,8 @@ public enum HLSEmitter {
             let r = "r\(i + 1)", n = k.name
             s += "    \(n)_config::requant_t \(r)[\(k.outputCount)];\n"
             switch k {
-            case .dense:
-                s += "    lutforge::dense<\(currentType), \(n)_config>(\(current), \(r), \(n)_weights, \(n)_bias, \(n)_mult, \(n)_shift);\n"
+            case .dsp:
+                s += "    lutforge::dsp_chain<\(currentType), \(n)_config>(\(current), \(r), \(n)_values, \(n)_offsets, \(n)_bias, \(n)_mult, \(n)_shift);\n"
             case let .lut(l):
                 // Tables and codes are ROMs in block RAM; centroids are read v·search_lanes at a time.
                 s += "    LF_HLS(BIND_STORAGE variable = \(n)_tables type = rom_1p impl = bram)\n"

@@ -5,7 +5,7 @@ import HardwareIR
 /// Writes the RTL of a program: the top module, table images, file list and the library it uses.
 public enum VerilogEmitter {
     /// Library modules every design uses, in dependency order.
-    public static let libraryFiles = ["lf_rom.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_dense.v", "lf_lut_linear.v"]
+    public static let libraryFiles = ["lf_rom.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_dsp_chain.v", "lf_lut_linear.v"]
     /// Name of the generated top module.
     public static let topModule = "lutforge_top"
 
@@ -16,7 +16,7 @@ public enum VerilogEmitter {
         files["\(topModule).v"] = top(prepared)
         for (k, name) in zip(prepared.program.kernels, prepared.instanceNames) {
             let images = switch k {
-            case let .dense(d): tableImages(d)
+            case let .dsp(d): tableImages(d)
             case let .lut(l): tableImages(l)
             }
             for (suffix, text) in images { files["\(name)_\(suffix).mem"] = text }
@@ -25,17 +25,23 @@ public enum VerilogEmitter {
         return files
     }
 
-    /// The `.mem` images of a dense kernel: weights (`w`), biases (`b`), requantizers (`q`), table (`t`).
-    static func tableImages(_ k: DenseKernel) -> [(String, String)] {
-        let lanes = k.lanes, passes = k.schedule.passes
+    /// The `.mem` images of a DSP-chain kernel: (offset, value) pairs (`w`), biases (`b`),
+    /// requantizers (`q`) and the activation table (`t`).
+    static func tableImages(_ k: DSPKernel) -> [(String, String)] {
+        let lanes = k.lanes, chain = k.chainLength
         func output(_ p: Int, _ lane: Int) -> Int? {
             let n = p * lanes + lane
             return n < k.outputCount ? n : nil
         }
         var w = "", b = "", q = ""
-        for p in 0..<passes {
-            for i in 0..<k.inputCount {
-                w += hexWord((0..<lanes).map { l in (output(p, l).map { k.weight(output: $0, input: i) } ?? 0, k.weight.bits) }) + "\n"
+        for p in 0..<k.passes {
+            for t in 0..<k.cyclesPerPass {
+                w += hexWord((0..<lanes).flatMap { lane in (0..<chain).flatMap { i -> [(Int, Int)] in
+                    let block = t * k.blocksPerCycle + i / k.kept
+                    guard let n = output(p, lane), block < k.blocks else { return [(0, k.weight.bits), (0, k.offsetBits)] }
+                    let pair = k.pair(output: n, block: block, i % k.kept)
+                    return [(pair.value, k.weight.bits), (pair.offset, k.offsetBits)]
+                } }) + "\n"
             }
             b += hexWord((0..<lanes).map { l in (output(p, l).map { k.biases[$0] } ?? 0, k.bias.bits) }) + "\n"
             q += hexWord((0..<lanes).flatMap { l -> [(Int, Int)] in
@@ -118,9 +124,10 @@ public enum VerilogEmitter {
 
     static func flag(_ b: Bool) -> String { b ? "1" : "0" }
 
-    static func denseParameters(_ k: DenseKernel, _ name: String) -> [(String, String)] {
+    static func dspParameters(_ k: DSPKernel, _ name: String) -> [(String, String)] {
         [
             ("N_IN", "\(k.inputCount)"), ("N_OUT", "\(k.outputCount)"), ("LANES", "\(k.lanes)"),
+            ("M", "\(k.blockSize)"), ("N", "\(k.kept)"), ("B", "\(k.blocksPerCycle)"), ("GS", "\(k.groupSize)"),
             ("X_BITS", "\(k.input.bits)"), ("X_SIGNED", flag(k.input.signed)),
             ("W_BITS", "\(k.weight.bits)"), ("B_BITS", "\(k.bias.bits)"), ("ACC_BITS", "\(k.accumulator.bits)"),
             ("M_BITS", "\(k.multiplier.bits)"), ("S_BITS", "\(k.shift.bits)"), ("P_BITS", "\(k.scaled.bits)"),
@@ -184,9 +191,9 @@ public enum VerilogEmitter {
             var extraPorts = ""
             s += "\n    // \(kernel.name): \(kernel.kind) \(kernel.inputCount) -> \(kernel.outputCount), from \(kernel.sourceNodes.joined(separator: ", "))\n"
             switch kernel {
-            case let .dense(k):
-                module = "lf_dense"
-                params = denseParameters(k, name)
+            case let .dsp(k):
+                module = "lf_dsp_chain"
+                params = dspParameters(k, name)
             case let .lut(k):
                 module = "lf_lut_linear"
                 params = lutParameters(k, name)

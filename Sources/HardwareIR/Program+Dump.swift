@@ -16,7 +16,7 @@ extension Program {
         out += "  latency \(latencyCycles) cycles\n"
         for kernel in kernels {
             switch kernel {
-            case let .dense(k): out += dump(k)
+            case let .dsp(k): out += dump(k)
             case let .lut(k): out += dump(k)
             }
         }
@@ -36,8 +36,8 @@ extension Program {
         return "  table \(t.function) \(t.input) -> \(t.output) [\(row(t.values))]\n"
     }
 
-    private func dump(_ k: DenseKernel) -> String {
-        var out = "\nkernel \(k.name) dense \(k.inputCount) -> \(k.outputCount) lanes \(k.lanes)  // \(k.sourceNodes.joined(separator: ", "))\n"
+    private func dump(_ k: DSPKernel) -> String {
+        var out = "\nkernel \(k.name) dsp \(k.inputCount) -> \(k.outputCount) lanes \(k.lanes) sparsity \(k.kept):\(k.blockSize) chain \(k.chainLength) group \(k.groupSize)  // \(k.sourceNodes.joined(separator: ", "))\n"
         out += "  types x \(k.input) w \(k.weight) b \(k.bias) acc \(k.accumulator) m \(k.multiplier) s \(k.shift) scaled \(k.scaled) y \(k.requantized)\n"
         out += "  scales x \(fmt(k.inputScale)) y \(fmt(k.outputScale))\n"
         out += scheduleLine(k.schedule)

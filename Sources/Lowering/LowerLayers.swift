@@ -47,7 +47,7 @@ public struct LowerLayers: Pass {
     public static let name = "lower-layers"
     public static let summary = "quantize layers to dense int8 or LUT-linear kernels with proven widths and a cycle schedule"
 
-    /// Pipeline cycles from the last accumulate issue to the last stored output (`RTL/lf_dense.v`, `RTL/lf_lut_linear.v`).
+    /// Pipeline cycles from the accumulator to the last stored output (`RTL/lf_dsp_chain.v`, `RTL/lf_lut_linear.v`).
     static let drainCycles = 4
     /// Extra drain cycle for the activation table read (`RTL/lf_lane_store.v`).
     static let tableDrainCycles = 1
@@ -78,7 +78,7 @@ public struct LowerLayers: Pass {
             let kernel: Kernel
             switch options.kind {
             case .dsp:
-                kernel = .dense(try DenseLowering.lower(context, lanes: options.lanes))
+                kernel = .dsp(try DSPLowering.lower(context, lanes: options.lanes, options: options.dsp))
             case .lut:
                 let (k, notes) = try LUTLowering.lower(context, options: options.lut, calibration: calibration, seed: state.options.seed &+ UInt64(index) << 32)
                 kernel = .lut(k)

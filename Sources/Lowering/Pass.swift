@@ -56,12 +56,29 @@ public struct LUTOptions: Sendable, Equatable {
     public init() {}
 }
 
+/// Options of a DSP-chain layer.
+public struct DSPOptions: Sendable, Equatable {
+    /// Weights kept per block, `N`.
+    public var kept = 4
+    /// Block length, `M` (`N = M`: dense).
+    public var blockSize = 4
+    /// Multiply-adds per lane, a multiple of `N` (default `N`: one block per cycle).
+    public var chainLength: Int?
+    /// Multiply-adds per group of the chain (default: the whole chain).
+    public var groupSize: Int?
+
+    /// Defaults: dense, blocks of 4.
+    public init() {}
+}
+
 /// Everything that decides how one layer is lowered.
 public struct LayerOptions: Sendable, Equatable {
     /// Kernel kind.
     public var kind: KernelKind = .dsp
-    /// Multiply-accumulate lanes of a DSP kernel.
+    /// Output lanes of a DSP kernel (one chain each).
     public var lanes = 1
+    /// DSP-chain options.
+    public var dsp = DSPOptions()
     /// LUT-linear options.
     public var lut = LUTOptions()
 

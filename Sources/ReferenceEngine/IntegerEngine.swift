@@ -45,13 +45,20 @@ public enum IntegerEngine {
         Swift.min(Swift.max(scaled(acc, q) >> q.shift, type.min), type.max)
     }
 
-    /// Runs one kernel on one vector.
-    public static func run(_ k: DenseKernel, _ x: [Int]) throws -> [Int] {
+    /// Runs one DSP-chain kernel on one vector: `acc = b + Σ_block Σ_i value · x[block·M + offset]`.
+    public static func run(_ k: DSPKernel, _ x: [Int]) throws -> [Int] {
         var y = [Int](repeating: 0, count: k.outputCount)
+        let m = k.blockSize, kept = k.kept
         for n in 0..<k.outputCount {
             var acc = k.biases[n]
-            let base = n * k.inputCount
-            for i in 0..<k.inputCount { acc += k.weights[base + i] * x[i] }
+            var at = n * k.blocks * kept
+            for b in 0..<k.blocks {
+                for _ in 0..<kept {
+                    let i = b * m + k.offsets[at]
+                    if i < x.count { acc += k.values[at] * x[i] }
+                    at += 1
+                }
+            }
             guard k.accumulator.contains(acc) else {
                 throw OverflowError(kernel: k.name, quantity: "accumulator", value: acc, type: k.accumulator)
             }
@@ -115,7 +122,7 @@ public enum IntegerEngine {
     /// Runs one kernel of any kind.
     public static func run(_ kernel: Kernel, _ x: [Int]) throws -> [Int] {
         switch kernel {
-        case let .dense(k): try run(k, x)
+        case let .dsp(k): try run(k, x)
         case let .lut(k): try run(k, x)
         }
     }

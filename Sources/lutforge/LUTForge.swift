@@ -29,7 +29,10 @@ func attempt<T>(_ body: () throws -> T) -> T {
 struct KernelFlags: ParsableArguments {
     @Option(help: "Kernel for every layer: dsp (dense int8 multiply-accumulate) or lut (LUT-based vector quantization).")
     var kernel: String?
-    @Option(help: "dsp: multiply-accumulate lanes per layer (outputs computed per pass).") var lanes: Int?
+    @Option(help: "dsp: output lanes per layer (outputs computed per pass, one multiply-add chain each).") var lanes: Int?
+    @Option(help: "dsp: weight sparsity, dense (= 4:4) or N:M (keep N of every M inputs by magnitude).") var sparsity: String?
+    @Option(help: "dsp: multiply-adds per chain, a multiple of N (default N: one block per cycle).") var chainLength: Int?
+    @Option(help: "dsp: multiply-adds per chain group (default: the whole chain).") var groupSize: Int?
     @Option(name: .customLong("v"), help: "lut: elements per position (default 2).") var vectorLength: Int?
     @Option(name: .customLong("ka"), help: "lut: activation centroids per position (default 64).") var activationCentroids: Int?
     @Option(name: .customLong("kw"), help: "lut: weight centroids per position and column group (default 16).") var weightCentroids: Int?
@@ -50,9 +53,13 @@ struct KernelFlags: ParsableArguments {
             guard let d = Distance(rawValue: distance) else { throw UsageError("--distance must be linf or l2, got '\(distance)'") }
             o.distance = d
         }
+        if let sparsity {
+            guard let s = parseSparsity(sparsity) else { throw UsageError("--sparsity must be dense or N:M with 1 ≤ N ≤ M ≤ 256, got '\(sparsity)'") }
+            o.sparsity = s
+        }
         for (flag, value) in [("--lanes", lanes), ("--v", vectorLength), ("--ka", activationCentroids), ("--kw", weightCentroids),
                               ("--group-columns", groupColumns), ("--search-lanes", searchLanes), ("--column-lanes", columnLanes),
-                              ("--position-lanes", positionLanes)] {
+                              ("--position-lanes", positionLanes), ("--chain-length", chainLength), ("--group-size", groupSize)] {
             if let value, value < 1 { throw UsageError("\(flag) must be at least 1, got \(value)") }
         }
         if let tbits, !(2...16).contains(tbits) { throw UsageError("--tbits must be in 2...16, got \(tbits)") }
@@ -65,6 +72,8 @@ struct KernelFlags: ParsableArguments {
         o.searchLanes = searchLanes
         o.columnLanes = columnLanes
         o.positionLanes = positionLanes
+        o.chainLength = chainLength
+        o.groupSize = groupSize
         return o
     }
 }

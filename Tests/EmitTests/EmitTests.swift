@@ -9,24 +9,20 @@ import Simulate
 import Testing
 
 func sampleProgram(lanes: Int, table: Bool) -> Program {
-    let passes = (5 + lanes - 1) / lanes
     let t = table ? ActivationTable(function: "sigmoid", input: .int(8), output: .uint(8), values: (0..<256).map { $0 }) : nil
-    let k0 = DenseKernel(
+    let k0 = DSPKernel.dense(
         name: "fc0", sourceNodes: ["gemm0", "act0"], inputCount: 3, outputCount: 5, lanes: lanes, input: .uint(8),
         weight: .int(8), bias: .int(9), accumulator: .int(19), multiplier: .uint(15), shift: .uint(5),
         scaled: .int(35), requantized: table ? .int(8) : .uint(8), table: t,
         weights: [1, -2, 3, -128, 127, 0, 5, 6, 7, -8, -9, -10, 11, 12, 13], biases: [-256, 255, 0, 1, -1],
-        requantizers: (0..<5).map { Requantizer(multiplier: 16384 + $0, shift: 20 + $0) }, inputScale: 0.5, outputScale: 0.25,
-        schedule: KernelSchedule(passes: passes, loadCycles: 3, computeCycles: passes * 3, drainCycles: table ? 5 : 4, emitCycles: 5))
-    let k1 = DenseKernel(
+        requantizers: (0..<5).map { Requantizer(multiplier: 16384 + $0, shift: 20 + $0) }, inputScale: 0.5, outputScale: 0.25)
+    let k1 = DSPKernel.dense(
         name: "fc1", sourceNodes: ["gemm1"], inputCount: 5, outputCount: 2, lanes: min(lanes, 2), input: k0.output,
         weight: .int(8), bias: .int(4), accumulator: .int(20), multiplier: .uint(15), shift: .uint(4),
         scaled: .int(36), requantized: .int(16), table: nil, weights: [1, 2, 3, 4, 5, -1, -2, -3, -4, -5], biases: [7, -8],
-        requantizers: [Requantizer(multiplier: 3, shift: 1), Requantizer(multiplier: 5, shift: 9)], inputScale: 0.25, outputScale: 1,
-        schedule: KernelSchedule(passes: (2 + min(lanes, 2) - 1) / min(lanes, 2), loadCycles: 5,
-                                 computeCycles: ((2 + min(lanes, 2) - 1) / min(lanes, 2)) * 5, drainCycles: 4, emitCycles: 2))
+        requantizers: [Requantizer(multiplier: 3, shift: 1), Requantizer(multiplier: 5, shift: 9)], inputScale: 0.25, outputScale: 1)
     return Program(name: "sample", sourceFile: "sample.onnx", input: .uint(8), inputCount: 3, inputScale: 0.5,
-                   kernels: [.dense(k0), .dense(k1)], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
+                   kernels: [.dsp(k0), .dsp(k1)], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
 }
 
 @Suite("Emitters")
@@ -40,14 +36,15 @@ struct EmitTests {
         #expect(VerilogEmitter.hexWord([(-256, 9)]) == "100")
     }
 
-    @Test("weight, bias and requantizer images hold every output once, zero-padded lanes")
+    @Test("pair, bias and requantizer images hold every output once, zero-padded lanes")
     func images() throws {
         let files = try VerilogEmitter.emit(PreparedVerilog(sampleProgram(lanes: 2, table: false)))
-        // fc0: 3 passes of 3 inputs; pass 0 lanes = outputs 0, 1; input 0 → weights 1 (out 0) and -128 (out 1).
+        // fc0: 3 passes of 3 cycles (blocks of 1); a pair is {offset (1 bit), value (8 bits)}.
+        // Pass 0, input 0: lanes = outputs 0 and 1 → values 1 and -128.
         let w = try #require(files["fc0_w.mem"]).split(separator: "\n")
         #expect(w.count == 9)
-        #expect(w[0] == "8001")
-        #expect(w[6] == "000b")   // pass 2: output 4 (weight 11) and a padding lane
+        #expect(w[0] == "10001")
+        #expect(w[6] == "0000b")   // pass 2: output 4 (weight 11) and a padding lane
         let b = try #require(files["fc0_b.mem"]).split(separator: "\n")
         // 9-bit biases, two lanes: (-256, 255), (0, 1), (-1, padding).
         #expect(b == ["1ff00", "00200", "001ff"])
@@ -63,10 +60,12 @@ struct EmitTests {
             CHECK-NEXT: parameter MEM_DIR = "./"
             CHECK: input  wire [7:0]  in_data,
             CHECK: output wire [15:0] out_data
-            CHECK: lf_dense #(
+            CHECK: lf_dsp_chain #(
             CHECK: .N_IN(3),
             CHECK-NEXT: .N_OUT(5),
             CHECK-NEXT: .LANES(2),
+            CHECK-NEXT: .M(1),
+            CHECK-NEXT: .N(1),
             CHECK: .ACC_BITS(19),
             CHECK: .P_BITS(35),
             CHECK: .HAS_TABLE(1),
@@ -87,14 +86,14 @@ struct EmitTests {
     func hls() throws {
         let files = try HLSEmitter.emit(sampleProgram(lanes: 2, table: true))
         try fileCheck(try #require(files["params.h"]), """
-            CHECK: struct fc0_config : lutforge::dense_config {
+            CHECK: struct fc0_config : lutforge::dsp_chain_config {
             CHECK-NEXT: static const unsigned n_in = 3;
             CHECK-NEXT: static const unsigned n_out = 5;
             CHECK-NEXT: static const unsigned lanes = 2;
             CHECK: typedef ap_int<19> accum_t;
             CHECK: typedef ap_int<35> scaled_t;
             CHECK: static const int requant_min = -128;
-            CHECK: static const signed char fc0_weights[15] = {
+            CHECK: static const signed char fc0_values[15] = {
             CHECK-NEXT: 1, -2, 3, -128, 127, 0, 5, 6, 7, -8, -9, -10, 11, 12, 13
             CHECK: static const short fc0_bias[5] = {
             CHECK: static const unsigned char fc0_table[256] = {
@@ -102,10 +101,10 @@ struct EmitTests {
             """)
         try fileCheck(try #require(files["lutforge_top.cpp"]), """
             CHECK: LF_HLS(INTERFACE axis port = in)
-            CHECK: lutforge::dense<input_t, fc0_config>(x0, r1, fc0_weights, fc0_bias, fc0_mult, fc0_shift);
+            CHECK: lutforge::dsp_chain<input_t, fc0_config>(x0, r1, fc0_values, fc0_offsets, fc0_bias, fc0_mult, fc0_shift);
             CHECK-NEXT: fc0_table_t y1[5];
             CHECK-NEXT: lutforge::lookup<fc0_config::requant_t, fc0_table_t, 5, -128>(r1, y1, fc0_table);
-            CHECK: lutforge::dense<fc0_table_t, fc1_config>(y1, r2,
+            CHECK: lutforge::dsp_chain<fc0_table_t, fc1_config>(y1, r2,
             CHECK: out.write(output_t(r2[i]));
             """)
         try fileCheck(try #require(files["vitis_hls.tcl"]), """

@@ -55,7 +55,7 @@ struct LoweringTests {
         let graph = makeMLP(widths: widths, activations: Array(repeating: .relu, count: widths.count - 2) + [nil],
                             style: .gemmTransB, softmax: false, seed: UInt64(widths.count))
         let (program, _) = try lowerGraph(graph)
-        for case let .dense(k) in program.kernels {
+        for case let .dsp(k) in program.kernels {
             let xMag = max(-k.input.min, k.input.max)
             for n in 0..<k.outputCount {
                 let bound = abs(k.biases[n]) + (0..<k.inputCount).reduce(0) { $0 + abs(k.weight(output: n, input: $1)) * xMag }
@@ -77,10 +77,11 @@ struct LoweringTests {
     @Test("schedule: passes, compute and drain per kernel; latency sums them")
     func schedule() throws {
         let (program, _) = try lowerGraph(makeMLP(widths: [10, 7, 3], activations: [.sigmoid], style: .gemmTransB, softmax: false, seed: 4), lanes: 3)
+        // Dense is 4:4: fc0 has 3 blocks of 4 (one per cycle) over 3 passes; fc1 2 blocks in 1 pass.
         let s0 = program.kernels[0].schedule, s1 = program.kernels[1].schedule
-        #expect(s0.passes == 3 && s0.computeCycles == 30 && s0.drainCycles == 5 && s0.emitCycles == 7)
-        #expect(s1.passes == 1 && s1.computeCycles == 7 && s1.drainCycles == 4 && s1.emitCycles == 3)
-        #expect(program.latencyCycles == 10 + (30 + 5 + 7) + (7 + 4 + 3))
+        #expect(s0.passes == 3 && s0.computeCycles == 9 && s0.drainCycles == 7 && s0.emitCycles == 7)
+        #expect(s1.passes == 1 && s1.computeCycles == 2 && s1.drainCycles == 6 && s1.emitCycles == 3)
+        #expect(program.latencyCycles == 10 + (9 + 7 + 7) + (2 + 6 + 3))
     }
 
     @Test("unsupported graph shapes name the node and the reason")

@@ -17,12 +17,11 @@ struct IntegerEngineTests {
         #expect(IntegerEngine.requantize(-1000, q, to: .uint(8)) == 0)
     }
 
-    func kernel(accumulator: IntType) -> DenseKernel {
-        DenseKernel(name: "k", sourceNodes: ["n"], inputCount: 2, outputCount: 1, lanes: 1, input: .int(8),
+    func kernel(accumulator: IntType) -> DSPKernel {
+        DSPKernel.dense(name: "k", sourceNodes: ["n"], inputCount: 2, outputCount: 1, lanes: 1, input: .int(8),
                     weight: .int(8), bias: .int(2), accumulator: accumulator, multiplier: .uint(15), shift: .uint(2),
                     scaled: .int(40), requantized: .int(8), table: nil, weights: [127, 127], biases: [0],
-                    requantizers: [Requantizer(multiplier: 1, shift: 1)], inputScale: 1, outputScale: 1,
-                    schedule: KernelSchedule(passes: 1, loadCycles: 2, computeCycles: 2, drainCycles: 4, emitCycles: 1))
+                    requantizers: [Requantizer(multiplier: 1, shift: 1)], inputScale: 1, outputScale: 1)
     }
 
     @Test("a value outside its declared width is reported, never wrapped")
