@@ -46,7 +46,7 @@ let package = Package(
                     exclude: ["Snapshots"]),
         .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "Simulate", "LUTForgeTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Driver", "Simulate", "ReferenceEngine", "ModelImport", "HardwareIR", "Lowering", "Estimate", "ModelGraph",
+            "Driver", "Simulate", "ReferenceEngine", "ModelImport", "HardwareIR", "Lowering", "Estimate", "ModelGraph", "Quantize",
             "LUTForgeTestSupport", "lutforge",
         ]),
     ],

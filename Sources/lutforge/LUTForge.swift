@@ -153,7 +153,8 @@ struct Synth: ParsableCommand {
     func run() {
         guard let f = Family(rawValue: family) else { fail(UsageError("--family must be one of \(Family.allCases.map(\.rawValue).joined(separator: ", ")), got '\(family)'")) }
         let r = attempt { try Driver.synthesize(design, family: f) }
-        print("yosys synth_xilinx -family \(f.rawValue): \(r.luts) LUT, \(r.flipFlops) FF, \(r.dsp) DSP48E1, \(r.bram18) BRAM18 (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
+        let model = attempt { ResourceModel.dsp(try Driver.loadDesign(design)) }
+        print("yosys synth_xilinx -family \(f.rawValue): \(r.luts) LUT, \(r.flipFlops) FF, \(r.dsp) DSP48E1 (model \(model)), \(r.bram18) BRAM18 (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
     }
 }
 

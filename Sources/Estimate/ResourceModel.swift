@@ -1,0 +1,28 @@
+// Analytic resource model read from HardwareIR: what each kernel needs, to be
+// checked against Yosys (DSP exactly; LUT, FF and BRAM models come later).
+import HardwareIR
+
+/// Modelled resources of one kernel.
+public struct KernelResources: Codable, Sendable, Equatable {
+    /// Kernel name.
+    public var name: String
+    /// DSP slices: one per multiply-add of every lane's chain (`lanes · chainLength`);
+    /// requantizers are in fabric and LUT-linear kernels have no multiplier.
+    public var dsp: Int
+}
+
+/// The resource model of a program.
+public enum ResourceModel {
+    /// Per-kernel resources.
+    public static func kernels(_ program: Program) -> [KernelResources] {
+        program.kernels.map { kernel in
+            switch kernel {
+            case let .dsp(k): KernelResources(name: k.name, dsp: k.lanes * k.chainLength)
+            case let .lut(k): KernelResources(name: k.name, dsp: 0)
+            }
+        }
+    }
+
+    /// DSP slices of the whole design.
+    public static func dsp(_ program: Program) -> Int { kernels(program).reduce(0) { $0 + $1.dsp } }
+}

@@ -1,0 +1,77 @@
+// Sparse DSP chains end to end: N:M sparsity on odd widths, bit-exact in all
+// three engines; Yosys DSP counts equal the resource model; 2:4 halves the DSPs.
+import Driver
+import Estimate
+import Foundation
+import HardwareIR
+import LUTForgeTestSupport
+import Lowering
+import ModelGraph
+import Quantize
+import Testing
+
+func dspOptions(_ model: String, _ dir: String, lanes: Int, _ edit: (inout LayerOverride) -> Void = { _ in }) -> CompileOptions {
+    var o = CompileOptions(model: model, output: dir, lanes: lanes)
+    o.flags.kind = .dsp
+    edit(&o.flags)
+    return o
+}
+
+@Suite("Sparse DSP chains", .serialized)
+struct SparseTests {
+    @Test("N:M sparsity on odd widths, with chain lengths and groups that do not divide the blocks",
+          arguments: [
+            ([13, 7, 5], (2, 4), 4, 3, 2),
+            ([31, 17, 11, 3], (1, 4), 2, 1, 3),
+            ([9, 23, 6], (2, 8), 6, 4, 5),
+            ([1, 9, 2], (3, 5), 3, 2, 1),
+            ([67, 29, 1], (4, 8), 8, 3, 7),
+          ])
+    func oddWidths(widths: [Int], sparsity: (Int, Int), chain: Int, group: Int, lanes: Int) throws {
+        let graph = makeMLP(widths: widths, activations: Array(repeating: .relu, count: widths.count - 2) + [nil],
+                            style: .gemmTransB, softmax: true, seed: UInt64(widths.reduce(0, +) * 3))
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let dir = temporaryDirectory() + "/design"
+        let compiled = try Driver.compile(dspOptions(model, dir, lanes: lanes) {
+            $0.sparsity = (sparsity.0, sparsity.1)
+            $0.chainLength = chain
+            $0.groupSize = group
+        })
+        for case let .dsp(k) in compiled.program.kernels {
+            #expect(k.kept == sparsity.0 && k.blockSize == sparsity.1)
+            // Every block stores exactly N pairs with distinct offsets.
+            for n in 0..<k.outputCount {
+                for b in 0..<k.blocks {
+                    #expect(Set((0..<k.kept).map { k.pair(output: n, block: b, $0).offset }).count == k.kept)
+                }
+            }
+        }
+        var options = VerifyOptions(design: dir)
+        options.vectors = 40
+        options.seed = 4
+        expectBitExact(try Driver.verify(options), compiled.program, vectors: 44)
+    }
+
+    @Test("pruning keeps the N largest magnitudes of every block, ties to the lower offset")
+    func pruning() {
+        #expect(NMPruning.keptOffsets(row: [0.1, -0.9, 0.5, 0.2, 0.3, 0.3, -0.3, 0.0], n: 2, m: 4) == [[1, 2], [0, 1]])
+        #expect(NMPruning.keptOffsets(row: [1, 2, 3], n: 1, m: 2) == [[1], [0]])
+        #expect(NMPruning.apply([1, 2, 3, 4], kept: [[1], [1]], m: 2) == [0, 2, 0, 4])
+    }
+
+    @Test("Yosys DSP48E1 count equals the model for dense and each sparsity; 2:4 uses at most 55% of dense",
+          arguments: [("dense", 4), ("2:4", 4), ("1:4", 4), ("2:8", 2)])
+    func dspCount(sparsity: String, lanes: Int) throws {
+        let dir = temporaryDirectory("lutforge-dsp-count") + "/design"
+        let compiled = try Driver.compile(dspOptions("\(digitsExample)/digits.onnx", dir, lanes: lanes) {
+            $0.sparsity = parseSparsity(sparsity)
+        })
+        let model = ResourceModel.dsp(compiled.program)
+        let synth = try Driver.synthesize(dir, family: .xc7)
+        #expect(synth.dsp == model, "\(sparsity): Yosys \(synth.dsp) DSP48E1, model \(model)")
+        if sparsity == "2:4" {
+            let dense = ResourceModel.dsp(try Driver.lower(dspOptions("\(digitsExample)/digits.onnx", "", lanes: lanes)))
+            #expect(Double(synth.dsp) <= 0.55 * Double(dense))
+        }
+    }
+}
