@@ -120,7 +120,7 @@ struct LUTTests {
         var options = CompileOptions(model: model, output: "\(root)/design")
         options.config = "\(root)/config.yaml"
         let compiled = try Driver.compile(options)
-        #expect(compiled.program.kernels.map(\.kind) == ["lut", "dense"])
+        #expect(compiled.program.kernels.map(\.kind) == ["lut", "dsp"])
         if case let .lut(k) = compiled.program.kernels[0] {
             #expect(k.vectorLength == 3 && k.activationCentroids == 20 && k.weightCentroids == 6 && k.table != nil)
         }
