@@ -6,7 +6,7 @@
 // of GS (the cascade breaks at group ends), the group sums are added into the
 // accumulator. Then the requantizer (multiplier in fabric, shift, clamp,
 // docs/numerics.md), an optional table, and the outputs stream out.
-// Uses lf_rom, lf_round_clamp, lf_lane_store.
+// Uses lf_rom, lf_fabric_mul, lf_round_clamp, lf_lane_store.
 //
 // Timing (no back-pressure): LOAD N_IN cycles, RUN passes*ceil(blocks/B)
 // cycles, DRAIN 6 (7 with a table), EMIT N_OUT cycles; the next layer's LOAD is
@@ -207,19 +207,6 @@ module lf_dsp_chain #(
     lf_rom #(.WIDTH(LANES*Q_BITS), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(Q_FILE))
         u_requant (.clk(clk), .addr(pass_h), .data(q_word));
 
-    // acc * m as shifted partial products: the requantizer stays in fabric, so
-    // DSP slices go only to the multiply-add chains.
-    function signed [P_BITS-1:0] scale(input signed [ACC_BITS-1:0] a, input [M_BITS-1:0] m);
-        integer j;
-        reg signed [P_BITS-1:0] ext;
-        begin
-            ext = {{(P_BITS-ACC_BITS){a[ACC_BITS-1]}}, a};
-            scale = {P_BITS{1'b0}};
-            for (j = 0; j < M_BITS; j = j + 1)
-                if (m[j]) scale = scale + (ext <<< j);
-        end
-    endfunction
-
     genvar c, i, g;
     generate
         for (c = 0; c < LANES; c = c + 1) begin : lane
@@ -266,11 +253,14 @@ module lf_dsp_chain #(
                 if (v_h) acc <= (first_h ? {{(ACC_BITS-B_BITS){b[B_BITS-1]}}, b} : acc) + total;
 
             // C: scaled = acc * M; D: round, shift, clamp; E: store.
+            // The multiplier is in fabric, so DSP slices go only to the chains.
             wire [M_BITS-1:0] m = q_word[c*Q_BITS + S_BITS +: M_BITS];
+            wire signed [P_BITS-1:0] product;
+            lf_fabric_mul #(.A_BITS(ACC_BITS), .M_BITS(M_BITS), .P_BITS(P_BITS)) u_mul (.a(acc), .m(m), .p(product));
             reg signed [P_BITS-1:0] scaled;
             reg [S_BITS-1:0] s_d;
             always @(posedge clk) begin
-                scaled <= scale(acc, m);
+                scaled <= product;
                 s_d <= q_word[c*Q_BITS +: S_BITS];
             end
             wire [R_BITS-1:0] r;

@@ -4,7 +4,10 @@
 // squared L2; ties to the lowest index), then accumulates table entries
 // T[p][g][a_p][code[p][n]] for CL columns and PL positions per cycle, scales by
 // a per-column power of two (shifts, no multiplier), rounds, clamps, optionally maps through a table, and streams
-// N_OUT outputs. Arithmetic: docs/numerics.md. Uses lf_rom, lf_round_clamp,
+// N_OUT outputs. With OK > 0 outliers (dense-and-sparse) each column also
+// accumulates OK exact (value, index) pairs, OL per cycle on multiply-adds,
+// after its table lookups; the requantizer then adds acc_outlier * M2 (in fabric).
+// Arithmetic: docs/numerics.md. Uses lf_rom, lf_fabric_mul, lf_round_clamp,
 // lf_lane_store.
 //
 // The PL table memories live outside this module (the generated top
@@ -14,7 +17,8 @@
 // T_BITS, entry w in bits [w*T_BITS +: T_BITS].
 //
 // Timing (no back-pressure): LOAD N_IN, SEARCH P*ceil(KA/SL) + 1,
-// RUN ceil(N_OUT/CL)*ceil(P/PL), DRAIN 4 (5 with a table), EMIT N_OUT cycles.
+// RUN ceil(N_OUT/CL)*(ceil(P/PL) + ceil(OK/OL)), DRAIN 4 (5 with a table),
+// EMIT N_OUT cycles.
 `default_nettype none
 
 module lf_lut_linear #(
@@ -42,11 +46,18 @@ module lf_lut_linear #(
     parameter integer HAS_TABLE = 0,
     parameter integer Y_BITS = 8,
     parameter integer TA_BITS = 4,     // table memory address width, >= the centroid index width
+    parameter integer OK = 0,          // outlier pairs per column (0: none)
+    parameter integer OL = 1,          // outlier multiply-adds per column lane per cycle
+    parameter integer OW_BITS = 8,     // signed outlier weight
+    parameter integer OA_BITS = 18,    // signed outlier accumulator, > OW_BITS+X_BITS+1
+    parameter integer M2_BITS = 15,    // unsigned outlier multiplier
     parameter C_FILE = "c.mem",        // centroids: P*ceil(KA/SL) words of SL*V*X_BITS
     parameter W_FILE = "w.mem",        // codes: passes*PB words of PL*CL*CB
     parameter B_FILE = "b.mem",        // biases: passes words of CL*B_BITS
     parameter Q_FILE = "q.mem",        // requantizers: passes words of CL*{L, S}
-    parameter T_FILE = "t.mem"         // activation table
+    parameter T_FILE = "t.mem",        // activation table
+    parameter O_FILE = "o.mem",        // outliers: passes*ceil(OK/OL) words of CL*OL*{index, value}
+    parameter M2_FILE = "m2.mem"       // outlier multipliers: passes words of CL*M2_BITS
 ) (
     input  wire                     clk,
     input  wire                     rst,
@@ -81,6 +92,13 @@ module lf_lut_linear #(
     localparam integer LW = (CL > 1) ? $clog2(CL) : 1;
     localparam integer TW = KW * T_BITS;
     localparam integer LATENCY = (HAS_TABLE != 0) ? 5 : 4;
+    localparam integer OKC = (OK + OL - 1) / OL;        // outlier cycles per pass
+    localparam integer OKW = (OKC > 1) ? $clog2(OKC) : 1;
+    localparam integer OAW = (PASSES * OKC > 1) ? $clog2(PASSES * OKC) : 1;
+    localparam integer XIB = (N_IN > 1) ? $clog2(N_IN) : 1;
+    localparam integer OPAIR = OW_BITS + XIB;
+    localparam integer OKC_LAST_I = (OKC > 0) ? OKC - 1 : 0;
+    localparam [OKW-1:0] OKC_LAST = OKC_LAST_I[OKW-1:0];
 
     localparam integer XIN_LAST_I = N_IN - 1;
     localparam integer P_LAST_I = P - 1;
@@ -130,6 +148,9 @@ module lf_lut_linear #(
     reg [TA_BITS-1:0] tbase;   // (pb*G + g)*KA
     reg [AB-1:0] abase;    // pb*PL
     reg [WAW-1:0] waddr;   // pass*PB + pb
+    reg         omode;     // in the pass's outlier cycles
+    reg [OKW-1:0] ko;      // outlier cycle within the pass
+    reg [OAW-1:0] oaddr;   // pass*OKC + ko
     reg [2:0]   drain;
     reg [PW-1:0] e_pass;
     reg [LW-1:0] e_lane;
@@ -141,6 +162,29 @@ module lf_lut_linear #(
     assign in_ready  = (state == S_LOAD);
     assign out_valid = (state == S_EMIT);
     assign out_data  = lane_out[e_lane];
+
+    // End of a pass: the next pass (its group's table base), or the drain after the last.
+    task next_pass(input last);
+        begin
+            if (last) begin
+                pass <= {PW{1'b0}};
+                gp <= {GW{1'b0}};
+                gbase <= {TA_BITS{1'b0}};
+                tbase <= {TA_BITS{1'b0}};
+                state <= S_DRAIN;
+            end else begin
+                pass <= pass + 1'b1;
+                if (gp == PPG_LAST) begin
+                    gp <= {GW{1'b0}};
+                    gbase <= gbase + KA_T;
+                    tbase <= gbase + KA_T;
+                end else begin
+                    gp <= gp + 1'b1;
+                    tbase <= gbase;
+                end
+            end
+        end
+    endtask
 
     integer z;
     always @(posedge clk) begin
@@ -159,6 +203,9 @@ module lf_lut_linear #(
             tbase <= {TA_BITS{1'b0}};
             abase <= {AB{1'b0}};
             waddr <= {WAW{1'b0}};
+            omode <= 1'b0;
+            ko <= {OKW{1'b0}};
+            oaddr <= {OAW{1'b0}};
             drain <= 3'd0;
             e_pass <= {PW{1'b0}};
             e_lane <= {LW{1'b0}};
@@ -193,29 +240,29 @@ module lf_lut_linear #(
                     end
                 end
                 S_SDRAIN: state <= S_RUN;
-                S_RUN: begin
+                S_RUN: if (omode) begin
+                    // Outlier cycles of the pass.
+                    oaddr <= oaddr + 1'b1;
+                    if (ko == OKC_LAST) begin
+                        ko <= {OKW{1'b0}};
+                        omode <= 1'b0;
+                        if (pass == PASS_LAST) begin
+                            oaddr <= {OAW{1'b0}};
+                            next_pass(1'b1);
+                        end else begin
+                            next_pass(1'b0);
+                        end
+                    end else begin
+                        ko <= ko + 1'b1;
+                    end
+                end else begin
                     waddr <= waddr + 1'b1;
                     if (pb == PB_LAST) begin
                         pb <= {PBW{1'b0}};
                         abase <= {AB{1'b0}};
-                        if (pass == PASS_LAST) begin
-                            pass <= {PW{1'b0}};
-                            gp <= {GW{1'b0}};
-                            gbase <= {TA_BITS{1'b0}};
-                            tbase <= {TA_BITS{1'b0}};
-                            waddr <= {WAW{1'b0}};
-                            state <= S_DRAIN;
-                        end else begin
-                            pass <= pass + 1'b1;
-                            if (gp == PPG_LAST) begin
-                                gp <= {GW{1'b0}};
-                                gbase <= gbase + KA_T;
-                                tbase <= gbase + KA_T;
-                            end else begin
-                                gp <= gp + 1'b1;
-                                tbase <= gbase;
-                            end
-                        end
+                        if (pass == PASS_LAST) waddr <= {WAW{1'b0}};
+                        if (OKC > 0) omode <= 1'b1;
+                        else next_pass(pass == PASS_LAST);
                     end else begin
                         pb <= pb + 1'b1;
                         abase <= abase + PL_W;
@@ -349,7 +396,8 @@ module lf_lut_linear #(
 
     // ---- Lookup and accumulate. A: table and code addresses; B: pick each
     // lane's entries, add them and accumulate; C: shift left by L; D: round and clamp; E: store.
-    wire issue = (state == S_RUN);
+    wire issue = (state == S_RUN) & ~omode;
+    wire oissue = (state == S_RUN) & omode;
     genvar q;
     generate
         for (q = 0; q < PL; q = q + 1) begin : g_addr
@@ -364,20 +412,29 @@ module lf_lut_linear #(
         end
     endgenerate
 
-    reg v_b, first_b, last_b, v_c, v_d, v_e;
+    reg v_b, ov_b, first_b, last_b, v_c, v_d, v_e;
+    // Outlier-only signals are unused when OK = 0.
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg ofirst_b;
+    wire [CL*OL*OPAIR-1:0] o_word;
+    wire [CL*M2_BITS-1:0] m2_word;
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [PW-1:0] pass_b, pass_c, pass_d, pass_e;
     always @(posedge clk) begin
         first_b <= (pb == {PBW{1'b0}});
-        last_b <= (pb == PB_LAST);
+        ofirst_b <= (ko == {OKW{1'b0}});
+        // The last cycle of a pass: its last outlier cycle, or its last lookup without outliers.
+        last_b <= omode ? (ko == OKC_LAST) : (pb == PB_LAST && OKC == 0);
         pass_b <= pass;
         pass_c <= pass_b;
         pass_d <= pass_c;
         pass_e <= pass_d;
         if (rst) begin
-            v_b <= 1'b0; v_c <= 1'b0; v_d <= 1'b0; v_e <= 1'b0;
+            v_b <= 1'b0; ov_b <= 1'b0; v_c <= 1'b0; v_d <= 1'b0; v_e <= 1'b0;
         end else begin
             v_b <= issue;
-            v_c <= v_b & last_b;
+            ov_b <= oissue;
+            v_c <= (v_b | ov_b) & last_b;
             v_d <= v_c;
             v_e <= v_d;
         end
@@ -392,6 +449,19 @@ module lf_lut_linear #(
         u_bias (.clk(clk), .addr(pass), .data(b_word));
     lf_rom #(.WIDTH(CL*(LS_BITS+SH_BITS)), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(Q_FILE))
         u_shift (.clk(clk), .addr(pass_b), .data(q_word));
+
+    // Outlier pairs ({index, value}) and multipliers M2, only with outliers.
+    generate
+        if (OK > 0) begin : g_outlier_roms
+            lf_rom #(.WIDTH(CL*OL*OPAIR), .DEPTH(PASSES*OKC), .ADDR_BITS(OAW), .INIT_FILE(O_FILE))
+                u_outliers (.clk(clk), .addr(oaddr), .data(o_word));
+            lf_rom #(.WIDTH(CL*M2_BITS), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(M2_FILE))
+                u_m2 (.clk(clk), .addr(pass_b), .data(m2_word));
+        end else begin : g_no_outlier_roms
+            assign o_word = {(CL*OL*OPAIR){1'b0}};
+            assign m2_word = {(CL*M2_BITS){1'b0}};
+        end
+    endgenerate
 
     // The entry of a row that a code selects: a KW-way multiplexer.
     function [T_BITS-1:0] pick(input [TW-1:0] row, input [CB-1:0] code);
@@ -421,12 +491,41 @@ module lf_lut_linear #(
             wire signed [ACC_BITS-1:0] base = first_b ? {{(ACC_BITS-B_BITS){b[B_BITS-1]}}, b} : acc;
             always @(posedge clk) if (v_b) acc <= base + sum;
 
-            // C: scaled = acc * 2^L, a shift.
+            // C: scaled = acc * 2^L (a shift), plus acc_outlier * M2 with outliers.
             wire [LS_BITS-1:0] lsh = q_word[c*(LS_BITS+SH_BITS) + SH_BITS +: LS_BITS];
+            wire signed [P_BITS-1:0] shifted = {{(P_BITS-ACC_BITS){acc[ACC_BITS-1]}}, acc} <<< lsh;
+            wire signed [P_BITS-1:0] outlier_term;
+            if (OK > 0) begin : g_outliers
+                // B: OL exact multiply-adds per cycle: value * x[index].
+                reg signed [OA_BITS-1:0] osum;
+                reg signed [OA_BITS-1:0] oacc;
+                integer oj;
+                reg [OPAIR-1:0] pr;
+                reg signed [OW_BITS-1:0] ow;
+                reg [X_BITS-1:0] ox;
+                reg signed [X_BITS:0] oxe;
+                reg signed [OW_BITS+X_BITS:0] op;
+                always @* begin
+                    osum = {OA_BITS{1'b0}};
+                    for (oj = 0; oj < OL; oj = oj + 1) begin
+                        pr = o_word[(c*OL + oj)*OPAIR +: OPAIR];
+                        ow = pr[OW_BITS-1:0];
+                        ox = xbuf[pr[OPAIR-1:OW_BITS]];
+                        oxe = {(X_SIGNED != 0) & ox[X_BITS-1], ox};
+                        op = {{(X_BITS+1){ow[OW_BITS-1]}}, ow} * {{OW_BITS{oxe[X_BITS]}}, oxe};
+                        osum = osum + {{(OA_BITS-OW_BITS-X_BITS-1){op[OW_BITS+X_BITS]}}, op};
+                    end
+                end
+                always @(posedge clk) if (ov_b) oacc <= (ofirst_b ? {OA_BITS{1'b0}} : oacc) + osum;
+                lf_fabric_mul #(.A_BITS(OA_BITS), .M_BITS(M2_BITS), .P_BITS(P_BITS))
+                    u_mul (.a(oacc), .m(m2_word[c*M2_BITS +: M2_BITS]), .p(outlier_term));
+            end else begin : g_no_outliers
+                assign outlier_term = {P_BITS{1'b0}};
+            end
             reg signed [P_BITS-1:0] scaled;
             reg [SH_BITS-1:0] s_d;
             always @(posedge clk) begin
-                scaled <= {{(P_BITS-ACC_BITS){acc[ACC_BITS-1]}}, acc} <<< lsh;
+                scaled <= shifted + outlier_term;
                 s_d <= q_word[c*(LS_BITS+SH_BITS) +: SH_BITS];
             end
 

@@ -13,20 +13,13 @@ namespace lutforge {
 
 // Fields every generated LUT config provides:
 //   n_in, n_out, v, positions, ka, kw, group_columns, groups, distance_l2,
-//   search_lanes, column_lanes, position_lanes;
+//   search_lanes, column_lanes, position_lanes, outlier_count;
+//   outlier_weight_t, outlier_accum_t (any type when outlier_count is 0);
 //   input_t, dist_t, index_t, code_t, entry_t, accum_t, scaled_t, requant_t;
 //   requant_min, requant_max.
 struct lut_linear_config {
     static const bool distance_l2 = false;
 };
-
-// r = clamp((acc * 2^l + half) >> s, requant_min, requant_max): the multiplier is a power of two.
-template <class CONFIG_T>
-typename CONFIG_T::requant_t round_shift(typename CONFIG_T::accum_t acc, unsigned l, unsigned s) {
-    typename CONFIG_T::scaled_t v = acc;
-    v <<= l;
-    return round_clamp<CONFIG_T>(v, s);
-}
 
 // Distance from position p of x (zero past n_in) to centroid k: L-inf or squared L2.
 template <class X_T, class CONFIG_T, class C_T>
@@ -50,9 +43,13 @@ LF_LOOP(ELEMENT)
 
 // centroids: [positions][ka][v]; codes: [positions][n_out]; tables:
 // [positions][groups][ka][kw]; bias, left shift l and right shift s per output column.
-template <class X_T, class CONFIG_T, class C_T, class W_T, class T_T, class B_T, class L_T, class S_T>
+// Dense-and-sparse (outlier_count > 0): ovalues/oindices [n_out][outlier_count] and
+// the multiplier m2 per column add acc_outlier * m2 before the shift.
+template <class X_T, class CONFIG_T, class C_T, class W_T, class T_T, class B_T, class L_T, class S_T, class OV_T,
+          class OI_T, class M2_T>
 void lut_linear(const X_T x[CONFIG_T::n_in], typename CONFIG_T::requant_t y[CONFIG_T::n_out], const C_T *centroids,
-                const W_T *codes, const T_T *tables, const B_T *bias, const L_T *lshift, const S_T *shift) {
+                const W_T *codes, const T_T *tables, const B_T *bias, const L_T *lshift, const S_T *shift,
+                const OV_T *ovalues, const OI_T *oindices, const M2_T *m2) {
     typename CONFIG_T::index_t a[CONFIG_T::positions];
     LF_HLS(ARRAY_PARTITION variable = a complete)
 LF_LOOP(SEARCH)
@@ -85,7 +82,21 @@ LF_LOOP(COLUMN)
             const unsigned row = (p * CONFIG_T::groups + g) * CONFIG_T::ka + a[p].to_uint();
             acc += typename CONFIG_T::entry_t(tables[row * CONFIG_T::kw + w]);
         }
-        y[n] = round_shift<CONFIG_T>(acc, unsigned(lshift[n]), unsigned(shift[n]));
+        typename CONFIG_T::scaled_t v = acc;
+        v <<= unsigned(lshift[n]);
+        if (CONFIG_T::outlier_count > 0) {
+            typename CONFIG_T::outlier_accum_t oacc = 0;
+        LF_LOOP(OUTLIER)
+            for (unsigned j = 0; j < CONFIG_T::outlier_count; j++) {
+                LF_HLS(PIPELINE II = 1)
+                const unsigned at = n * CONFIG_T::outlier_count + j;
+                oacc += typename CONFIG_T::outlier_weight_t(ovalues[at]) * x[unsigned(oindices[at])];
+            }
+            const typename CONFIG_T::scaled_t term = typename CONFIG_T::scaled_t(oacc) * typename CONFIG_T::scaled_t(m2[n]);
+            LF_HLS(BIND_OP variable = term op = mul impl = fabric)
+            v += term;
+        }
+        y[n] = round_clamp<CONFIG_T>(v, unsigned(shift[n]));
     }
 }
 

@@ -19,6 +19,9 @@ public struct LayerOverride: Sendable {
     public var columnLanes: Int?
     public var positionLanes: Int?
     public var sparsity: (kept: Int, block: Int)?
+    public var outliers: Double?
+    public var outlierSelect: OutlierSelect?
+    public var outlierLanes: Int?
     public var chainLength: Int?
     public var groupSize: Int?
 
@@ -40,6 +43,9 @@ public struct LayerOverride: Sendable {
         if let columnLanes { o.lut.columnLanes = columnLanes }
         if let positionLanes { o.lut.positionLanes = positionLanes }
         if let sparsity { (o.dsp.kept, o.dsp.blockSize) = sparsity }
+        if let outliers { o.lut.outlierFraction = outliers }
+        if let outlierSelect { o.lut.outlierSelect = outlierSelect }
+        if let outlierLanes { o.lut.outlierLanes = outlierLanes }
         if let chainLength { o.dsp.chainLength = chainLength }
         if let groupSize { o.dsp.groupSize = groupSize }
         return o
@@ -56,7 +62,7 @@ public struct ConfigFile: Sendable {
     public var calibration: String?
 
     static let layerKeys: Set<String> = ["kernel", "lanes", "sparsity", "chain_length", "group_size", "v", "ka", "kw", "s", "tbits",
-                                         "distance", "search_lanes", "column_lanes", "position_lanes"]
+                                         "distance", "search_lanes", "column_lanes", "position_lanes", "outliers", "outlier_select", "outlier_lanes"]
 
     /// Reads and checks a config file.
     public static func read(path: String) throws -> ConfigFile {
@@ -136,6 +142,19 @@ public struct ConfigFile: Sendable {
             }
             o.sparsity = parsed
         }
+        if let f = map["outliers"] {
+            guard let v = (f as? Double) ?? (f as? Int).map(Double.init), v >= 0, v < 1 else {
+                throw UsageError("\(file): 'outliers'\(context) must be a fraction in [0, 1), got \(f)")
+            }
+            o.outliers = v
+        }
+        if let sel = map["outlier_select"] {
+            guard let s = sel as? String, let v = OutlierSelect(rawValue: s) else {
+                throw UsageError("\(file): 'outlier_select'\(context) must be magnitude or error, got \(sel)")
+            }
+            o.outlierSelect = v
+        }
+        o.outlierLanes = try int("outlier_lanes", 1...4096)
         o.chainLength = try int("chain_length", 1...4096)
         o.groupSize = try int("group_size", 1...4096)
         o.lanes = try int("lanes", 1...4096)

@@ -164,6 +164,9 @@ public enum HLSEmitter {
             static const unsigned search_lanes = \(k.searchLanes);
             static const unsigned column_lanes = \(k.columnLanes);
             static const unsigned position_lanes = \(k.positionLanes);
+            static const unsigned outlier_count = \(k.outliers?.count ?? 0);
+            typedef \(cType(k.outliers?.weight ?? .int(8))) outlier_weight_t;
+            typedef \(cType(k.outliers?.accumulator ?? .int(2))) outlier_accum_t;
             static const int input_bits = \(k.input.bits);
             typedef \(cType(k.input)) input_t;
             typedef \(cType(k.distanceType)) dist_t;
@@ -192,6 +195,16 @@ public enum HLSEmitter {
         };
         static const \(storageType(k.shift)) \(n)_shift[\(k.outputCount)] = {
         \(list(k.requantizers.map(\.shift)))
+        };
+        // Outliers (dense-and-sparse); one zero entry when there are none.
+        static const \(storageType(k.outliers?.weight ?? .int(8))) \(n)_ovalues[\(max(1, k.outliers?.values.count ?? 0))] = {
+        \(list(k.outliers?.values ?? [0]))
+        };
+        static const \(storageType(.uint(k.outlierIndexBits))) \(n)_oindices[\(max(1, k.outliers?.indices.count ?? 0))] = {
+        \(list(k.outliers?.indices ?? [0]))
+        };
+        static const \(storageType(k.outliers?.multiplier ?? .uint(1))) \(n)_m2[\(max(1, k.outliers?.multipliers.count ?? 0))] = {
+        \(list(k.outliers?.multipliers ?? [0]))
         };
 
         """
@@ -227,7 +240,7 @@ public enum HLSEmitter {
                 s += "    LF_HLS(BIND_STORAGE variable = \(n)_tables type = rom_1p impl = bram)\n"
                 s += "    LF_HLS(BIND_STORAGE variable = \(n)_codes type = rom_1p impl = bram)\n"
                 s += "    LF_HLS(ARRAY_PARTITION variable = \(n)_centroids cyclic factor = \(l.vectorLength * l.searchLanes))\n"
-                s += "    lutforge::lut_linear<\(currentType), \(n)_config>(\(current), \(r), \(n)_centroids, \(n)_codes, \(n)_tables, \(n)_bias, \(n)_lshift, \(n)_shift);\n"
+                s += "    lutforge::lut_linear<\(currentType), \(n)_config>(\(current), \(r), \(n)_centroids, \(n)_codes, \(n)_tables, \(n)_bias, \(n)_lshift, \(n)_shift, \(n)_ovalues, \(n)_oindices, \(n)_m2);\n"
             }
             current = r
             currentType = "\(k.name)_config::requant_t"

@@ -5,7 +5,7 @@ import HardwareIR
 /// Writes the RTL of a program: the top module, table images, file list and the library it uses.
 public enum VerilogEmitter {
     /// Library modules every design uses, in dependency order.
-    public static let libraryFiles = ["lf_rom.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_dsp_chain.v", "lf_lut_linear.v"]
+    public static let libraryFiles = ["lf_rom.v", "lf_fabric_mul.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_dsp_chain.v", "lf_lut_linear.v"]
     /// Name of the generated top module.
     public static let topModule = "lutforge_top"
 
@@ -89,6 +89,23 @@ public enum VerilogEmitter {
             }) + "\n"
         }
         var images = [("c", c), ("w", w), ("b", b), ("q", q)]
+        if let o = k.outliers {
+            var pairs = "", m2 = ""
+            for pass in 0..<k.passes {
+                for cycle in 0..<o.cycles {
+                    pairs += hexWord((0..<cl).flatMap { col in (0..<o.lanes).flatMap { j -> [(Int, Int)] in
+                        let n = pass * cl + col, slot = cycle * o.lanes + j
+                        guard n < k.outputCount, slot < o.count else { return [(0, o.weight.bits), (0, k.outlierIndexBits)] }
+                        return [(o.values[n * o.count + slot], o.weight.bits), (o.indices[n * o.count + slot], k.outlierIndexBits)]
+                    } }) + "\n"
+                }
+                m2 += hexWord((0..<cl).map { col in
+                    let n = pass * cl + col
+                    return (n < k.outputCount ? o.multipliers[n] : 0, o.multiplier.bits)
+                }) + "\n"
+            }
+            images += [("o", pairs), ("m2", m2)]
+        }
         for lane in 0..<pl {
             var rows = ""
             for pb in 0..<k.positionBlocks {
@@ -151,7 +168,10 @@ public enum VerilogEmitter {
             ("HAS_TABLE", flag(k.table != nil)), ("Y_BITS", "\(k.output.bits)"), ("TA_BITS", "\(k.tableAddressBits)"),
             ("C_FILE", file(name, "c")), ("W_FILE", file(name, "w")), ("B_FILE", file(name, "b")),
             ("Q_FILE", file(name, "q")), ("T_FILE", k.table == nil ? "\"\"" : file(name, "t")),
-        ]
+        ] + (k.outliers.map { o in [
+            ("OK", "\(o.count)"), ("OL", "\(o.lanes)"), ("OW_BITS", "\(o.weight.bits)"), ("OA_BITS", "\(o.accumulator.bits)"),
+            ("M2_BITS", "\(o.multiplier.bits)"), ("O_FILE", file(name, "o")), ("M2_FILE", file(name, "m2")),
+        ] } ?? [])
     }
 
     static func top(_ prepared: PreparedVerilog) -> String {

@@ -6,8 +6,9 @@ import HardwareIR
 public struct KernelResources: Codable, Sendable, Equatable {
     /// Kernel name.
     public var name: String
-    /// DSP slices: one per multiply-add of every lane's chain (`lanes · chainLength`);
-    /// requantizers are in fabric and LUT-linear kernels have no multiplier.
+    /// DSP slices: one per multiply-add of every lane's chain (`lanes · chainLength`), and
+    /// for a LUT-linear kernel one per outlier multiply-add (`columnLanes · outlierLanes`);
+    /// requantizers are in fabric and table lookups use no multiplier.
     public var dsp: Int
 }
 
@@ -18,7 +19,7 @@ public enum ResourceModel {
         program.kernels.map { kernel in
             switch kernel {
             case let .dsp(k): KernelResources(name: k.name, dsp: k.lanes * k.chainLength)
-            case let .lut(k): KernelResources(name: k.name, dsp: 0)
+            case let .lut(k): KernelResources(name: k.name, dsp: k.columnLanes * (k.outliers?.lanes ?? 0))
             }
         }
     }

@@ -9,6 +9,43 @@ public enum Distance: String, Codable, Hashable, Sendable, CaseIterable {
     case l2
 }
 
+/// The outlier weights of a dense-and-sparse LUT layer (after SqueezeLLM): a few
+/// weights kept exactly in int8 on a sparse multiply-add chain beside the tables.
+public struct OutlierChain: Codable, Hashable, Sendable {
+    /// Stored (value, index) pairs per output column (rows with fewer are zero-padded).
+    public var count: Int
+    /// Multiply-adds per column lane per cycle.
+    public var lanes: Int
+    /// Values, `[outputCount][count]`.
+    public var values: [Int]
+    /// Input indices, `[outputCount][count]`, each in `0..<inputCount`.
+    public var indices: [Int]
+    /// Weight type.
+    public var weight: IntType
+    /// Accumulator type of `Σ value · x[index]`, proven.
+    public var accumulator: IntType
+    /// Per-column multiplier `M2` of the outlier accumulator in the requantizer.
+    public var multipliers: [Int]
+    /// Type of `M2` (unsigned).
+    public var multiplier: IntType
+
+    /// Creates a chain; Lowering is the only producer.
+    public init(count: Int, lanes: Int, values: [Int], indices: [Int], weight: IntType, accumulator: IntType,
+                multipliers: [Int], multiplier: IntType) {
+        self.count = count
+        self.lanes = lanes
+        self.values = values
+        self.indices = indices
+        self.weight = weight
+        self.accumulator = accumulator
+        self.multipliers = multipliers
+        self.multiplier = multiplier
+    }
+
+    /// Cycles per pass: `ceil(count / lanes)`.
+    public var cycles: Int { (count + lanes - 1) / lanes }
+}
+
 /// A LUT-linear layer with its codebooks, tables and proven widths.
 ///
 /// Input `x` (zero-padded to `positions · vectorLength`) is split into positions of
@@ -52,18 +89,21 @@ public struct LUTKernel: Codable, Hashable, Sendable {
     /// Accumulator type, proven to hold `bias + Σ_p T` for every input.
     public var accumulator: IntType
     /// Per-column requantizer; every multiplier is a power of two `2^L`, so the
-    /// datapath shifts left by `L` instead of multiplying.
+    /// datapath shifts left by `L` instead of multiplying. With outliers the
+    /// requantizer adds `acc_outlier · M2` before the shift.
     public var requantizers: [Requantizer]
     /// Type of `L = log2(multiplier)`.
     public var multiplierShift: IntType
     /// Type of the right shift `S`.
     public var shift: IntType
-    /// Type of `acc·2^L + half`.
+    /// Type of `acc·2^L (+ acc_outlier·M2) + half`.
     public var scaled: IntType
     /// Type the requantizer clamps to.
     public var requantized: IntType
     /// Optional table after requantization.
     public var table: ActivationTable?
+    /// Outlier weights on a sparse chain (dense-and-sparse), if any.
+    public var outliers: OutlierChain?
     /// Centroids compared per cycle.
     public var searchLanes: Int
     /// Output columns accumulated per cycle.
@@ -82,7 +122,8 @@ public struct LUTKernel: Codable, Hashable, Sendable {
                 vectorLength: Int, activationCentroids: Int, weightCentroids: Int, groupColumns: Int,
                 distance: Distance, distanceType: IntType, centroids: [Int], codes: [Int], entry: IntType,
                 tables: [Int], bias: IntType, biases: [Int], accumulator: IntType, requantizers: [Requantizer],
-                multiplierShift: IntType, shift: IntType, scaled: IntType, requantized: IntType, table: ActivationTable?, searchLanes: Int, columnLanes: Int,
+                multiplierShift: IntType, shift: IntType, scaled: IntType, requantized: IntType, table: ActivationTable?,
+                outliers: OutlierChain? = nil, searchLanes: Int, columnLanes: Int,
                 positionLanes: Int, inputScale: Double, outputScale: Double, schedule: KernelSchedule) {
         self.name = name
         self.sourceNodes = sourceNodes
@@ -108,6 +149,7 @@ public struct LUTKernel: Codable, Hashable, Sendable {
         self.scaled = scaled
         self.requantized = requantized
         self.table = table
+        self.outliers = outliers
         self.searchLanes = searchLanes
         self.columnLanes = columnLanes
         self.positionLanes = positionLanes
@@ -146,6 +188,10 @@ extension LUTKernel {
     public var positionBlocks: Int { (positions + positionLanes - 1) / positionLanes }
     /// Search blocks per position: `ceil(Ka / searchLanes)`.
     public var searchBlocks: Int { (activationCentroids + searchLanes - 1) / searchLanes }
+    /// Width of an outlier's input index.
+    public var outlierIndexBits: Int { max(1, Int.bitWidth - (inputCount - 1).leadingZeroBitCount) }
+    /// Cycles of one pass: the table lookups, then the outlier chain.
+    public var cyclesPerPass: Int { positionBlocks + (outliers?.cycles ?? 0) }
     /// Rows in each position lane's table memory: `positionBlocks · groups · Ka`.
     public var tableDepth: Int { positionBlocks * groups * activationCentroids }
     /// Address width of a table memory (at least the centroid index width).

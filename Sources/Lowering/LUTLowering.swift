@@ -55,23 +55,53 @@ enum LUTLowering {
 
         // Weight codebooks: per (position, group), k-means on the columns' weight sub-vectors.
         func groupRange(_ g: Int) -> Range<Int> { g * groupColumns..<min((g + 1) * groupColumns, nOut) }
-        var weightProblems: [KMeansProblem] = []
-        for p in 0..<positions {
-            for g in 0..<groups {
-                let points = groupRange(g).flatMap { n in
-                    (0..<v).map { e in p * v + e < nIn ? Double(layer.weight[n][p * v + e]) : 0 }
+        func quantizeWeights(_ weight: [[Float]]) -> (problems: [KMeansProblem], results: [KMeansResult], codes: [Int]) {
+            var problems: [KMeansProblem] = []
+            for p in 0..<positions {
+                for g in 0..<groups {
+                    let points = groupRange(g).flatMap { n in
+                        (0..<v).map { e in p * v + e < nIn ? Double(weight[n][p * v + e]) : 0 }
+                    }
+                    problems.append(KMeansProblem(points: points, dimension: v, k: min(kw, groupRange(g).count)))
                 }
-                weightProblems.append(KMeansProblem(points: points, dimension: v, k: min(kw, groupRange(g).count)))
             }
-        }
-        let weightResults = KMeans.cluster(weightProblems, seed: seed &+ 0x9e37_79b9)
-        var codes = [Int](repeating: 0, count: positions * nOut)
-        for p in 0..<positions {
-            for g in 0..<groups {
-                let r = weightResults[p * groups + g]
-                for (i, n) in groupRange(g).enumerated() { codes[p * nOut + n] = r.assignment[i] }
+            let results = KMeans.cluster(problems, seed: seed &+ 0x9e37_79b9)
+            var codes = [Int](repeating: 0, count: positions * nOut)
+            for p in 0..<positions {
+                for g in 0..<groups {
+                    for (i, n) in groupRange(g).enumerated() { codes[p * nOut + n] = results[p * groups + g].assignment[i] }
+                }
             }
+            return (problems, results, codes)
         }
+
+        // Dense-and-sparse: the chosen outliers leave the codebooks and stay exact in int8.
+        try option(o.outlierFraction >= 0 && o.outlierFraction < 1, "outlier fraction must be in [0, 1), got \(o.outlierFraction)")
+        try option(o.outlierLanes >= 1, "outlier lanes must be at least 1")
+        var weight = layer.weight
+        var outlierRows = [[(index: Int, value: Float)]](repeating: [], count: nOut)
+        if o.outlierFraction > 0 {
+            let count = max(1, Int(roundHalfEven(o.outlierFraction * Double(nIn * nOut))))
+            var score = (0..<nOut).flatMap { n in (0..<nIn).map { k in (n: n, k: k, s: abs(Double(layer.weight[n][k]))) } }
+            if o.outlierSelect == .error {
+                let first = quantizeWeights(layer.weight)
+                score = score.map { item in
+                    let p = item.k / v, e = item.k % v, g = item.n / groupColumns
+                    let code = first.codes[p * nOut + item.n]
+                    let approx = first.results[p * groups + g].centroids[code * v + e]
+                    return (item.n, item.k, abs(Double(layer.weight[item.n][item.k]) - approx))
+                }
+            }
+            score.sort { $0.s != $1.s ? $0.s > $1.s : ($0.n, $0.k) < ($1.n, $1.k) }
+            for item in score.prefix(count) {
+                outlierRows[item.n].append((item.k, layer.weight[item.n][item.k]))
+                weight[item.n][item.k] = 0
+            }
+            for n in 0..<nOut { outlierRows[n].sort { $0.index < $1.index } }
+            let most = outlierRows.map(\.count).max() ?? 0
+            notes.append("\(layer.name): \(count) outlier weight(s) (\(String(format: "%.2f", 100 * Double(count) / Double(nIn * nOut)))%, by \(o.outlierSelect.rawValue), at most \(most) per column) on a sparse chain of \(o.outlierLanes) lane(s)")
+        }
+        let (weightProblems, weightResults, codes) = quantizeWeights(weight)
 
         // Centroid dot products, in units of the input scale.
         var dots = [Double](repeating: 0, count: positions * groups * ka * kw)
@@ -104,6 +134,25 @@ enum LUTLowering {
             while (maxDot[g] * sx * pow(2, Double(s)) / sr).rounded(.toNearestOrEven) > entryMax { s -= 1 }
             groupShift[g] = min(max(s, -40), 40)
         }
+        // Outliers: int8 per column; their requantizer term is M2 / 2^S2. The column's
+        // shift is S2, so each group's table shift may not exceed its columns' S2.
+        let outlierWeight = IntType.int(8)
+        var outlierScale = [Double](repeating: 1, count: nOut)
+        var outlierQ: [(multiplier: Int, shift: Int)] = []
+        let hasOutliers = o.outlierFraction > 0
+        if hasOutliers {
+            for n in 0..<nOut {
+                let m = outlierRows[n].map { Double(abs($0.value)) }.max() ?? 0
+                if m > 0 { outlierScale[n] = m / Double(outlierWeight.max) }
+                guard let q = MultiplierQuantizer.quantize(sx * outlierScale[n] / sr, bits: DSPLowering.multiplierBits) else {
+                    throw c.unprovable("outlier requantization ratio of output \(n) is too large")
+                }
+                outlierQ.append(q)
+            }
+            for g in 0..<groups {
+                groupShift[g] = min(groupShift[g], groupRange(g).map { outlierQ[$0].shift }.min() ?? groupShift[g])
+            }
+        }
         let tables = dots.enumerated().map { i, d -> Int in
             let g = (i / (ka * kw)) % groups
             let t = roundHalfEven(d * sx * pow(2, Double(groupShift[g])) / sr)
@@ -117,11 +166,39 @@ enum LUTLowering {
         }
         let requantizers = (0..<nOut).map { n -> Requantizer in
             let s = groupShift[n / groupColumns]
+            if hasOutliers { return Requantizer(multiplier: 1 << (outlierQ[n].shift - s), shift: outlierQ[n].shift) }
             return Requantizer(multiplier: 1 << max(0, -s), shift: max(0, s))
+        }
+        var outliers: OutlierChain?
+        var outlierBound = [Int](repeating: 0, count: nOut)
+        if hasOutliers {
+            let count = max(1, outlierRows.map(\.count).max() ?? 1)
+            var values: [Int] = [], indices: [Int] = []
+            let xMag = max(abs(x.min), abs(x.max))
+            for n in 0..<nOut {
+                for j in 0..<count {
+                    if j < outlierRows[n].count {
+                        let (k, w) = outlierRows[n][j]
+                        let q = Int(min(max(roundHalfEven(Double(w) / outlierScale[n]), Double(-outlierWeight.max)), Double(outlierWeight.max)))
+                        values.append(q)
+                        indices.append(k)
+                        outlierBound[n] += abs(q) * xMag
+                    } else {
+                        values.append(0)
+                        indices.append(0)
+                    }
+                }
+            }
+            let bound = outlierBound.max() ?? 0
+            // Wider than one product plus a guard bit, so the chain's sign extensions are never empty.
+            let accType = IntType.int(max(IntType.signedFitting(-bound, bound)!.bits, outlierWeight.bits + x.bits + 2))
+            outliers = OutlierChain(count: count, lanes: min(o.outlierLanes, count), values: values, indices: indices,
+                                    weight: outlierWeight, accumulator: accType, multipliers: outlierQ.map(\.multiplier),
+                                    multiplier: .uint(DSPLowering.multiplierBits))
         }
 
         // Proven bounds: |acc[n]| ≤ |b[n]| + Σ_p max_k |T[p][g][k][code[p][n]]|.
-        var accBound = 0
+        var columnBound = [Int](repeating: 0, count: nOut)
         for n in 0..<nOut {
             let g = n / groupColumns
             var sum = abs(biases[n])
@@ -131,8 +208,9 @@ enum LUTLowering {
                 for k in 0..<ka { m = max(m, abs(tables[((p * groups + g) * ka + k) * kw + w])) }
                 sum += m
             }
-            accBound = max(accBound, sum)
+            columnBound[n] = sum
         }
+        let accBound = columnBound.max() ?? 0
         let bType = IntType.signedFitting(biases.min() ?? 0, biases.max() ?? 0)!
         guard let bounded = IntType.signedFitting(-accBound, accBound) else {
             throw c.unprovable("accumulator bound \(accBound) needs more than 62 bits")
@@ -141,12 +219,21 @@ enum LUTLowering {
         let accType = IntType.int(max(bounded.bits, entryType.bits + 1, bType.bits + 1))
         let sMax = requantizers.map(\.shift).max() ?? 0
         let lMax = requantizers.map { $0.multiplier.trailingZeroBitCount }.max() ?? 0
+        // |acc·2^L + acc_outlier·M2| per column, plus the largest half.
+        var scaledBound = 0
+        for n in 0..<nOut {
+            let (shifted, o1) = columnBound[n].multipliedReportingOverflow(by: requantizers[n].multiplier)
+            let (outer, o2) = outlierBound[n].multipliedReportingOverflow(by: outliers?.multipliers[n] ?? 0)
+            guard !o1, !o2, shifted < 1 << 61, outer < 1 << 61 else { throw c.unprovable("requantization value needs more than 62 bits") }
+            scaledBound = max(scaledBound, shifted + outer)
+        }
         let half = sMax > 0 ? 1 << (sMax - 1) : 0
-        guard let scaledFit = IntType.signedFitting(-(accBound << lMax), (accBound << lMax) + half) else {
+        guard let scaledFit = IntType.signedFitting(-scaledBound, scaledBound + half) else {
             throw c.unprovable("requantization value needs more than 62 bits")
         }
         // Wider than the accumulator and able to hold the clamp bounds (RTL/lf_round_clamp.v).
-        let scaledType = IntType.int(max(scaledFit.bits, accType.bits + 1, c.output.requantized.bits + 1))
+        let scaledType = IntType.int(max(scaledFit.bits, accType.bits + 1, c.output.requantized.bits + 1,
+                                         (outliers?.accumulator.bits ?? 0) + 1, DSPLowering.multiplierBits + 2))
         let span = x.max - x.min
         let distanceType: IntType = switch o.distance {
         case .linf: .uint(max(IntType.unsignedFitting(span)!.bits, x.bits + 2))
@@ -158,7 +245,7 @@ enum LUTLowering {
         let searchBlocks = (ka + searchLanes - 1) / searchLanes
         let schedule = KernelSchedule(
             passes: passes, loadCycles: nIn, searchCycles: positions * searchBlocks + 1,
-            computeCycles: passes * positionBlocks,
+            computeCycles: passes * (positionBlocks + (outliers?.cycles ?? 0)),
             drainCycles: LowerLayers.drainCycles + (c.output.table == nil ? 0 : LowerLayers.tableDrainCycles),
             emitCycles: nOut)
         let kernel = LUTKernel(
@@ -167,7 +254,7 @@ enum LUTLowering {
             distance: o.distance, distanceType: distanceType, centroids: centroids, codes: codes, entry: entryType,
             tables: tables, bias: bType, biases: biases, accumulator: accType, requantizers: requantizers,
             multiplierShift: IntType.unsignedFitting(max(lMax, 1))!, shift: IntType.unsignedFitting(max(sMax, 1))!, scaled: scaledType, requantized: c.output.requantized,
-            table: c.output.table, searchLanes: searchLanes, columnLanes: columnLanes, positionLanes: positionLanes,
+            table: c.output.table, outliers: outliers, searchLanes: searchLanes, columnLanes: columnLanes, positionLanes: positionLanes,
             inputScale: sx, outputScale: c.output.outputScale, schedule: schedule)
         return (kernel, notes)
     }

@@ -31,6 +31,14 @@ public enum KernelKind: String, Sendable, CaseIterable {
     case lut
 }
 
+/// How the outliers of a dense-and-sparse layer are chosen.
+public enum OutlierSelect: String, Sendable, CaseIterable {
+    /// The largest-magnitude weights.
+    case magnitude
+    /// The weights worst reproduced by the codebooks (a first quantization decides).
+    case error
+}
+
 /// Options of a LUT-linear layer (defaults follow LUT-LLM, clipped to each layer's size).
 public struct LUTOptions: Sendable, Equatable {
     /// Elements per position, `v`.
@@ -51,6 +59,12 @@ public struct LUTOptions: Sendable, Equatable {
     public var columnLanes = 1
     /// Positions accumulated per cycle.
     public var positionLanes = 1
+    /// Fraction of the layer's weights kept exactly on a sparse chain (dense-and-sparse), 0 for none.
+    public var outlierFraction = 0.0
+    /// How outliers are chosen.
+    public var outlierSelect: OutlierSelect = .magnitude
+    /// Outlier multiply-adds per column lane per cycle.
+    public var outlierLanes = 1
 
     /// Defaults.
     public init() {}

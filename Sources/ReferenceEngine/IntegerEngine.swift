@@ -114,8 +114,23 @@ public enum IntegerEngine {
             guard k.accumulator.contains(acc) else {
                 throw OverflowError(kernel: k.name, quantity: "accumulator", value: acc, type: k.accumulator)
             }
-            return try finish(acc, k.requantizers[n], scaledType: k.scaled,
-                              requantized: k.requantized, table: k.table, kernel: k.name)
+            guard let o = k.outliers else {
+                return try finish(acc, k.requantizers[n], scaledType: k.scaled,
+                                  requantized: k.requantized, table: k.table, kernel: k.name)
+            }
+            // Dense-and-sparse: y = clamp((acc·2^L + acc_outlier·M2 + half) >> S).
+            var sparse = 0
+            for j in 0..<o.count { sparse += o.values[n * o.count + j] * x[o.indices[n * o.count + j]] }
+            guard o.accumulator.contains(sparse) else {
+                throw OverflowError(kernel: k.name, quantity: "outlier accumulator", value: sparse, type: o.accumulator)
+            }
+            let q = k.requantizers[n]
+            let s = scaled(acc, q) + sparse * o.multipliers[n]
+            guard k.scaled.contains(s) else {
+                throw OverflowError(kernel: k.name, quantity: "scaled accumulator", value: s, type: k.scaled)
+            }
+            let r = Swift.min(Swift.max(s >> q.shift, k.requantized.min), k.requantized.max)
+            return k.table?.lookup(r) ?? r
         }
     }
 

@@ -42,6 +42,9 @@ struct KernelFlags: ParsableArguments {
     @Option(help: "lut: centroids compared per cycle.") var searchLanes: Int?
     @Option(help: "lut: output columns accumulated per cycle.") var columnLanes: Int?
     @Option(help: "lut: positions accumulated per cycle.") var positionLanes: Int?
+    @Option(help: "lut: fraction of weights kept exactly on a sparse chain beside the tables (dense-and-sparse), e.g. 0.02.") var outliers: Double?
+    @Option(help: "lut: outliers by magnitude (largest weights) or error (worst reproduced by the codebooks).") var outlierSelect: String?
+    @Option(help: "lut: outlier multiply-adds per column lane per cycle.") var outlierLanes: Int?
 
     func override() throws -> LayerOverride {
         var o = LayerOverride()
@@ -53,13 +56,21 @@ struct KernelFlags: ParsableArguments {
             guard let d = Distance(rawValue: distance) else { throw UsageError("--distance must be linf or l2, got '\(distance)'") }
             o.distance = d
         }
+        if let outliers {
+            guard outliers >= 0, outliers < 1 else { throw UsageError("--outliers must be a fraction in [0, 1), got \(outliers)") }
+            o.outliers = outliers
+        }
+        if let outlierSelect {
+            guard let v = OutlierSelect(rawValue: outlierSelect) else { throw UsageError("--outlier-select must be magnitude or error, got '\(outlierSelect)'") }
+            o.outlierSelect = v
+        }
         if let sparsity {
             guard let s = parseSparsity(sparsity) else { throw UsageError("--sparsity must be dense or N:M with 1 ≤ N ≤ M ≤ 256, got '\(sparsity)'") }
             o.sparsity = s
         }
         for (flag, value) in [("--lanes", lanes), ("--v", vectorLength), ("--ka", activationCentroids), ("--kw", weightCentroids),
                               ("--group-columns", groupColumns), ("--search-lanes", searchLanes), ("--column-lanes", columnLanes),
-                              ("--position-lanes", positionLanes), ("--chain-length", chainLength), ("--group-size", groupSize)] {
+                              ("--position-lanes", positionLanes), ("--chain-length", chainLength), ("--group-size", groupSize), ("--outlier-lanes", outlierLanes)] {
             if let value, value < 1 { throw UsageError("\(flag) must be at least 1, got \(value)") }
         }
         if let tbits, !(2...16).contains(tbits) { throw UsageError("--tbits must be in 2...16, got \(tbits)") }
@@ -74,6 +85,7 @@ struct KernelFlags: ParsableArguments {
         o.positionLanes = positionLanes
         o.chainLength = chainLength
         o.groupSize = groupSize
+        o.outlierLanes = outlierLanes
         return o
     }
 }
