@@ -75,3 +75,60 @@ struct SparseTests {
         }
     }
 }
+
+@Suite("Dense-and-sparse LUT layers", .serialized)
+struct OutlierTests {
+    @Test("outliers on odd widths with signed inputs, several groups and lanes, either selection",
+          arguments: [
+            ([13, 7, 5], 0.05, OutlierSelect.magnitude, 1, 1),
+            ([31, 17, 11, 3], 0.02, OutlierSelect.error, 2, 3),
+            ([9, 23, 6], 0.1, OutlierSelect.magnitude, 3, 2),
+          ])
+    func oddWidths(widths: [Int], fraction: Double, select: OutlierSelect, outlierLanes: Int, columnLanes: Int) throws {
+        let graph = makeMLP(widths: widths, activations: Array(repeating: .relu, count: widths.count - 2) + [nil],
+                            style: .matMulAdd, softmax: true, seed: UInt64(widths.reduce(0, +) * 11))
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let dir = temporaryDirectory() + "/design"
+        let compiled = try Driver.compile(lutOptions(model, dir) {
+            $0.outliers = fraction
+            $0.outlierSelect = select
+            $0.outlierLanes = outlierLanes
+            $0.columnLanes = columnLanes
+            $0.groupColumns = 3 * columnLanes
+            $0.activationCentroids = 10
+            $0.weightCentroids = 4
+        })
+        #expect(compiled.program.input.signed)
+        for case let .lut(k) in compiled.program.kernels {
+            let o = try #require(k.outliers)
+            #expect(o.values.filter { $0 != 0 }.count >= 1)
+            #expect(o.indices.allSatisfy { (0..<k.inputCount).contains($0) })
+        }
+        var options = VerifyOptions(design: dir)
+        options.vectors = 40
+        options.seed = 6
+        expectBitExact(try Driver.verify(options), compiled.program, vectors: 44)
+    }
+
+    @Test("digits: 2% outliers are at least as accurate as none, and Yosys DSP count equals the model")
+    func digits() throws {
+        let model = "\(digitsExample)/digits.onnx"
+        var accuracy: [Double] = []
+        for fraction in [0.0, 0.02] {
+            let dir = temporaryDirectory("lutforge-outliers") + "/design"
+            let compiled = try Driver.compile(lutOptions(model, dir) { $0.outliers = fraction })
+            var options = VerifyOptions(design: dir)
+            options.inputs = "\(digitsExample)/X_test.npy"
+            options.labels = "\(digitsExample)/y_test.npy"
+            let report = try Driver.verify(options)
+            expectBitExact(report, compiled.program, vectors: 449)
+            accuracy.append(try #require(report.accuracy).hardware)
+            if fraction > 0 {
+                let synth = try Driver.synthesize(dir, family: .xc7)
+                #expect(synth.dsp == ResourceModel.dsp(compiled.program))
+                #expect(synth.dsp == 3)   // one outlier multiply-add per layer
+            }
+        }
+        #expect(accuracy[1] >= accuracy[0])
+    }
+}

@@ -83,9 +83,11 @@ struct LUTLoweringTests {
             lut: {v: 4, ka: 32, distance: l2}
             tbits: 6
             calibration: data/x.npy
+            outliers: 0.02
+            outlier_select: error
             layers:
-              fc1: {kernel: dsp, lanes: 2}
-              gemm0: {ka: 8, column_lanes: 2}
+              fc1: {kernel: dsp, lanes: 2, sparsity: "2:4", chain_length: 4, group_size: 2}
+              gemm0: {ka: 8, column_lanes: 2, outlier_lanes: 3}
             """, file: "/cfg/model.yaml")
         let global = c.global.applied(to: LayerOptions())
         #expect(global.kind == .lut && global.lanes == 3 && global.lut.vectorLength == 4)
@@ -95,6 +97,10 @@ struct LUTLoweringTests {
         #expect(c.layers["fc1"]?.applied(to: global).lanes == 2)
         #expect(c.layers["gemm0"]?.applied(to: global).lut.activationCentroids == 8)
         #expect(c.layers["gemm0"]?.applied(to: global).lut.vectorLength == 4)
+        #expect(global.lut.outlierFraction == 0.02 && global.lut.outlierSelect == .error)
+        #expect(c.layers["gemm0"]?.applied(to: global).lut.outlierLanes == 3)
+        let fc1 = try #require(c.layers["fc1"]?.applied(to: global))
+        #expect(fc1.dsp.kept == 2 && fc1.dsp.blockSize == 4 && fc1.dsp.chainLength == 4 && fc1.dsp.groupSize == 2)
 
         for (text, message) in [
             ("kernel: fpga", "'kernel' must be one of dsp, lut"),
@@ -104,6 +110,9 @@ struct LUTLoweringTests {
             ("layers: [1, 2]", "'layers' must map"),
             ("- just\n- a list", "must be a mapping"),
             ("kernel: [unclosed", "not valid YAML"),
+            ("outliers: 1.5", "'outliers' must be a fraction"),
+            ("sparsity: 5:4", "'sparsity' must be dense or N:M"),
+            ("outlier_select: random", "'outlier_select' must be magnitude or error"),
         ] {
             do {
                 _ = try ConfigFile.parse(text, file: "c.yaml")
