@@ -24,6 +24,7 @@ public struct LayerOverride: Sendable {
     public var outlierLanes: Int?
     public var chainLength: Int?
     public var groupSize: Int?
+    public var sparsityUnit: Int?
 
     /// Nothing overridden.
     public init() {}
@@ -48,6 +49,7 @@ public struct LayerOverride: Sendable {
         if let outlierLanes { o.lut.outlierLanes = outlierLanes }
         if let chainLength { o.dsp.chainLength = chainLength }
         if let groupSize { o.dsp.groupSize = groupSize }
+        if let sparsityUnit { o.dsp.unit = sparsityUnit }
         return o
     }
 }
@@ -61,7 +63,7 @@ public struct ConfigFile: Sendable {
     /// Calibration file, resolved against the config file's directory.
     public var calibration: String?
 
-    static let layerKeys: Set<String> = ["kernel", "lanes", "sparsity", "chain_length", "group_size", "v", "ka", "kw", "s", "tbits",
+    static let layerKeys: Set<String> = ["kernel", "lanes", "sparsity", "sparsity_unit", "chain_length", "group_size", "v", "ka", "kw", "s", "tbits",
                                          "distance", "search_lanes", "column_lanes", "position_lanes", "outliers", "outlier_select", "outlier_lanes"]
 
     /// Reads and checks a config file.
@@ -91,7 +93,7 @@ public struct ConfigFile: Sendable {
         if let lut = top["lut"] {
             guard let section = lut as? [String: Any] else { throw UsageError("\(file): 'lut' must be a mapping") }
             for (k, v) in section {
-                guard layerKeys.contains(k), !["kernel", "lanes", "sparsity", "chain_length", "group_size"].contains(k) else {
+                guard layerKeys.contains(k), !["kernel", "lanes", "sparsity", "sparsity_unit", "chain_length", "group_size"].contains(k) else {
                     throw UsageError("\(file): unknown key '\(k)' in lut")
                 }
                 flat[k] = v
@@ -157,6 +159,7 @@ public struct ConfigFile: Sendable {
         o.outlierLanes = try int("outlier_lanes", 1...4096)
         o.chainLength = try int("chain_length", 1...4096)
         o.groupSize = try int("group_size", 1...4096)
+        o.sparsityUnit = try int("sparsity_unit", 1...256)
         o.lanes = try int("lanes", 1...4096)
         o.vectorLength = try int("v", 1...64)
         o.activationCentroids = try int("ka", 1...65536)

@@ -19,15 +19,17 @@ enum DSPLowering {
             if !ok { throw LoweringError.unsupported(file: c.file, node: c.node, reason: reason) }
         }
         try option(o.blockSize >= 1 && o.kept >= 1 && o.kept <= o.blockSize, "sparsity \(o.kept):\(o.blockSize) must have 1 ≤ N ≤ M")
-        let chain = o.chainLength ?? o.kept
-        try option(chain >= o.kept && chain % o.kept == 0, "chain length \(chain) must be a positive multiple of N = \(o.kept)")
+        try option(o.unit >= 1, "sparsity unit must be at least 1, got \(o.unit)")
+        // With units of several weights the kernel's block is M units and keeps N units of weights.
+        let m = o.blockSize * o.unit, n = o.kept * o.unit
+        let chain = o.chainLength ?? n
+        try option(chain >= n && chain % n == 0, "chain length \(chain) must be a positive multiple of the \(n) weights kept per block")
         let group = o.groupSize ?? chain
         try option(group >= 1 && group <= chain, "group size \(group) must be in 1...\(chain)")
-        let m = o.blockSize, n = o.kept
         let blocks = (layer.inputCount + m - 1) / m
         let blocksPerCycle = min(chain / n, blocks)
 
-        let kept = layer.weight.map { NMPruning.keptOffsets(row: $0, n: n, m: m) }
+        let kept = layer.weight.map { NMPruning.keptOffsets(row: $0, n: o.kept, m: o.blockSize, unit: o.unit) }
         let pruned = zip(layer.weight, kept).map { NMPruning.apply($0, kept: $1, m: m) }
         let (codes, wScales) = WeightQuantizer.perChannel(rows: pruned, bits: weightBits)
         var values: [Int] = [], offsets: [Int] = []

@@ -76,6 +76,8 @@ public struct DSPOptions: Sendable, Equatable {
     public var kept = 4
     /// Block length, `M` (`N = M`: dense).
     public var blockSize = 4
+    /// Consecutive weights pruned together (block sparsity): `N` of every `M` units of this many inputs.
+    public var unit = 1
     /// Multiply-adds per lane, a multiple of `N` (default `N`: one block per cycle).
     public var chainLength: Int?
     /// Multiply-adds per group of the chain (default: the whole chain).

@@ -31,7 +31,8 @@ struct KernelFlags: ParsableArguments {
     var kernel: String?
     @Option(help: "dsp: output lanes per layer (outputs computed per pass, one multiply-add chain each).") var lanes: Int?
     @Option(help: "dsp: weight sparsity, dense (= 4:4) or N:M (keep N of every M inputs by magnitude).") var sparsity: String?
-    @Option(help: "dsp: multiply-adds per chain, a multiple of N (default N: one block per cycle).") var chainLength: Int?
+    @Option(help: "dsp: block sparsity: prune units of this many consecutive weights (N of every M units).") var sparsityUnit: Int?
+    @Option(help: "dsp: multiply-adds per chain, a multiple of the weights kept per block (default: one block per cycle).") var chainLength: Int?
     @Option(help: "dsp: multiply-adds per chain group (default: the whole chain).") var groupSize: Int?
     @Option(name: .customLong("v"), help: "lut: elements per position (default 2).") var vectorLength: Int?
     @Option(name: .customLong("ka"), help: "lut: activation centroids per position (default 64).") var activationCentroids: Int?
@@ -70,7 +71,8 @@ struct KernelFlags: ParsableArguments {
         }
         for (flag, value) in [("--lanes", lanes), ("--v", vectorLength), ("--ka", activationCentroids), ("--kw", weightCentroids),
                               ("--group-columns", groupColumns), ("--search-lanes", searchLanes), ("--column-lanes", columnLanes),
-                              ("--position-lanes", positionLanes), ("--chain-length", chainLength), ("--group-size", groupSize), ("--outlier-lanes", outlierLanes)] {
+                              ("--position-lanes", positionLanes), ("--chain-length", chainLength), ("--group-size", groupSize), ("--outlier-lanes", outlierLanes),
+                              ("--sparsity-unit", sparsityUnit)] {
             if let value, value < 1 { throw UsageError("\(flag) must be at least 1, got \(value)") }
         }
         if let tbits, !(2...16).contains(tbits) { throw UsageError("--tbits must be in 2...16, got \(tbits)") }
@@ -86,6 +88,7 @@ struct KernelFlags: ParsableArguments {
         o.chainLength = chainLength
         o.groupSize = groupSize
         o.outlierLanes = outlierLanes
+        o.sparsityUnit = sparsityUnit
         return o
     }
 }

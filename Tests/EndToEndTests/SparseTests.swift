@@ -57,6 +57,34 @@ struct SparseTests {
         #expect(NMPruning.keptOffsets(row: [0.1, -0.9, 0.5, 0.2, 0.3, 0.3, -0.3, 0.0], n: 2, m: 4) == [[1, 2], [0, 1]])
         #expect(NMPruning.keptOffsets(row: [1, 2, 3], n: 1, m: 2) == [[1], [0]])
         #expect(NMPruning.apply([1, 2, 3, 4], kept: [[1], [1]], m: 2) == [0, 2, 0, 4])
+        // Block sparsity: units of 2; unit scores (0.1+0.9, 0.5+0.2, 0.3+0.3, 0.3+0) keep units 0 and 1.
+        #expect(NMPruning.keptOffsets(row: [0.1, -0.9, 0.5, 0.2, 0.3, 0.3, -0.3, 0.0], n: 2, m: 4, unit: 2) == [[0, 1, 2, 3]])
+        #expect(NMPruning.keptOffsets(row: [0.1, -0.9, 0.5, 0.2, 0.3, 0.0, -0.3, 0.4, 1, 1], n: 1, m: 2, unit: 2)
+                == [[0, 1], [2, 3], [0, 1]])
+    }
+
+    @Test("block sparsity (units of consecutive weights) is the N·u:M·u case of the same chain, bit-exact")
+    func blockSparsity() throws {
+        let graph = makeMLP(widths: [21, 10, 4], activations: [.relu, nil], style: .gemmTransB, softmax: true, seed: 77)
+        let model = try writeModel(graph, in: temporaryDirectory())
+        let dir = temporaryDirectory() + "/design"
+        let compiled = try Driver.compile(dspOptions(model, dir, lanes: 3) {
+            $0.sparsity = (1, 2)
+            $0.sparsityUnit = 3
+        })
+        for case let .dsp(k) in compiled.program.kernels {
+            #expect(k.blockSize == 6 && k.kept == 3 && k.chainLength == 3)
+            for n in 0..<k.outputCount {
+                for b in 0..<k.blocks {
+                    // The kept offsets are one whole unit: 0, 1, 2 or 3, 4, 5.
+                    let offsets = (0..<3).map { k.pair(output: n, block: b, $0).offset }
+                    #expect(offsets == [0, 1, 2] || offsets == [3, 4, 5])
+                }
+            }
+        }
+        var options = VerifyOptions(design: dir)
+        options.vectors = 30
+        expectBitExact(try Driver.verify(options), compiled.program, vectors: 34)
     }
 
     @Test("Yosys DSP48E1 count equals the model for dense and each sparsity; 2:4 uses at most 55% of dense",
