@@ -6,7 +6,7 @@
 // of GS (the cascade breaks at group ends), the group sums are added into the
 // accumulator. Then the requantizer (multiplier in fabric, shift, clamp,
 // docs/numerics.md), an optional table, and the outputs stream out.
-// Uses lf_rom, lf_fabric_mul, lf_round_clamp, lf_lane_store.
+// Uses lf_rom, lf_fabric_mul, lf_round_clamp, lf_lane_store, lf_emit_ctrl.
 //
 // Timing (no back-pressure): LOAD N_IN cycles, RUN passes*ceil(blocks/B)
 // cycles, DRAIN 6 (7 with a table), EMIT N_OUT cycles; the next layer's LOAD is
@@ -68,21 +68,15 @@ module lf_dsp_chain #(
     localparam integer XIN_LAST_I = N_IN - 1;
     localparam integer T_LAST_I = CPP - 1;
     localparam integer P_LAST_I = PASSES - 1;
-    localparam integer EL_LAST_I = (N_OUT - 1) % LANES;
-    localparam integer L_LAST_I = LANES - 1;
-    localparam integer D_LAST_I = LATENCY - 1;
     localparam integer WIN_I = WIN;
     localparam integer N_IN_I = N_IN;
     localparam [XIW-1:0] XIN_LAST = XIN_LAST_I[XIW-1:0];
     localparam [TW-1:0] T_LAST = T_LAST_I[TW-1:0];
     localparam [PW-1:0] P_LAST = P_LAST_I[PW-1:0];
-    localparam [LW-1:0] EL_LAST = EL_LAST_I[LW-1:0];
-    localparam [LW-1:0] L_LAST = L_LAST_I[LW-1:0];
-    localparam [2:0] D_LAST = D_LAST_I[2:0];
     localparam [XB-1:0] WIN_X = WIN_I[XB-1:0];
     localparam [XB-1:0] N_IN_X = N_IN_I[XB-1:0];
 
-    localparam [1:0] S_LOAD = 2'd0, S_RUN = 2'd1, S_DRAIN = 2'd2, S_EMIT = 2'd3;
+    localparam [1:0] S_LOAD = 2'd0, S_RUN = 2'd1, S_OUT = 2'd2;
 
     reg [1:0]     state;
     reg [XIW-1:0] xi;      // load index
@@ -90,16 +84,20 @@ module lf_dsp_chain #(
     reg [PW-1:0]  pass;
     reg [AW-1:0]  addr;    // pass*CPP + t
     reg [XB-1:0]  xbase;   // t*WIN
-    reg [2:0]     drain;
-    reg [PW-1:0]  e_pass;
-    reg [LW-1:0]  e_lane;
+    wire [PW-1:0] e_pass;
+    wire [LW-1:0] e_lane;
+    wire          out_done;
 
     reg [X_BITS-1:0] xbuf [0:N_IN-1];
     wire [Y_BITS-1:0] lane_out [0:LANES-1];
 
     assign in_ready  = (state == S_LOAD);
-    assign out_valid = (state == S_EMIT);
     assign out_data  = lane_out[e_lane];
+    // The last issue of the last pass starts the output side.
+    wire start = (state == S_RUN) && t == T_LAST && pass == P_LAST;
+    lf_emit_ctrl #(.N_OUT(N_OUT), .LANES(LANES), .PW(PW), .LW(LW), .LATENCY(LATENCY))
+        u_emit (.clk(clk), .rst(rst), .start(start), .out_ready(out_ready), .out_valid(out_valid),
+                .e_pass(e_pass), .e_lane(e_lane), .done(out_done));
 
     always @(posedge clk) begin
         if (rst) begin
@@ -109,9 +107,6 @@ module lf_dsp_chain #(
             pass <= {PW{1'b0}};
             addr <= {AW{1'b0}};
             xbase <= {XB{1'b0}};
-            drain <= 3'd0;
-            e_pass <= {PW{1'b0}};
-            e_lane <= {LW{1'b0}};
         end else begin
             case (state)
                 S_LOAD: if (in_valid) begin
@@ -131,7 +126,7 @@ module lf_dsp_chain #(
                         if (pass == P_LAST) begin
                             pass <= {PW{1'b0}};
                             addr <= {AW{1'b0}};
-                            state <= S_DRAIN;
+                            state <= S_OUT;
                         end else begin
                             pass <= pass + 1'b1;
                         end
@@ -140,25 +135,7 @@ module lf_dsp_chain #(
                         xbase <= xbase + WIN_X;
                     end
                 end
-                S_DRAIN: begin
-                    drain <= drain + 1'b1;
-                    if (drain == D_LAST) begin
-                        drain <= 3'd0;
-                        state <= S_EMIT;
-                    end
-                end
-                default: if (out_ready) begin
-                    if (e_pass == P_LAST && e_lane == EL_LAST) begin
-                        e_pass <= {PW{1'b0}};
-                        e_lane <= {LW{1'b0}};
-                        state <= S_LOAD;
-                    end else if (e_lane == L_LAST) begin
-                        e_lane <= {LW{1'b0}};
-                        e_pass <= e_pass + 1'b1;
-                    end else begin
-                        e_lane <= e_lane + 1'b1;
-                    end
-                end
+                default: if (out_done) state <= S_LOAD;
             endcase
         end
     end

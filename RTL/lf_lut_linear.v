@@ -8,7 +8,7 @@
 // accumulates OK exact (value, index) pairs, OL per cycle on multiply-adds,
 // after its table lookups; the requantizer then adds acc_outlier * M2 (in fabric).
 // Arithmetic: docs/numerics.md. Uses lf_rom, lf_fabric_mul, lf_round_clamp,
-// lf_lane_store.
+// lf_lane_store, lf_emit_ctrl.
 //
 // The PL table memories live outside this module (the generated top
 // instantiates one lf_rom per position lane): tab_addr drives them and
@@ -106,9 +106,6 @@ module lf_lut_linear #(
     localparam integer PB_LAST_I = PB - 1;
     localparam integer PASS_LAST_I = PASSES - 1;
     localparam integer PPG_LAST_I = PPG - 1;
-    localparam integer EL_LAST_I = (N_OUT - 1) % CL;
-    localparam integer L_LAST_I = CL - 1;
-    localparam integer D_LAST_I = LATENCY - 1;
     localparam integer V_I = V;
     localparam integer SL_I = SL;
     localparam integer KA_I = KA;
@@ -121,9 +118,6 @@ module lf_lut_linear #(
     localparam [PBW-1:0] PB_LAST = PB_LAST_I[PBW-1:0];
     localparam [PW-1:0] PASS_LAST = PASS_LAST_I[PW-1:0];
     localparam [GW-1:0] PPG_LAST = PPG_LAST_I[GW-1:0];
-    localparam [LW-1:0] EL_LAST = EL_LAST_I[LW-1:0];
-    localparam [LW-1:0] L_LAST = L_LAST_I[LW-1:0];
-    localparam [2:0] D_LAST = D_LAST_I[2:0];
     localparam [XW:0] V_W = V_I[XW:0];
     localparam [XW:0] N_IN_W = N_IN_I[XW:0];
     localparam [KBW:0] SL_W = SL_I[KBW:0];
@@ -132,7 +126,7 @@ module lf_lut_linear #(
     localparam [TA_BITS-1:0] KA_T = KA_I[TA_BITS-1:0];
     localparam [TA_BITS-1:0] GKA_T = GKA_I[TA_BITS-1:0];
 
-    localparam [2:0] S_LOAD = 3'd0, S_SEARCH = 3'd1, S_SDRAIN = 3'd2, S_RUN = 3'd3, S_DRAIN = 3'd4, S_EMIT = 3'd5;
+    localparam [2:0] S_LOAD = 3'd0, S_SEARCH = 3'd1, S_SDRAIN = 3'd2, S_RUN = 3'd3, S_OUT = 3'd4;
 
     reg [2:0]   state;
     reg [XIW-1:0] xi;      // load index
@@ -151,17 +145,21 @@ module lf_lut_linear #(
     reg         omode;     // in the pass's outlier cycles
     reg [OKW-1:0] ko;      // outlier cycle within the pass
     reg [OAW-1:0] oaddr;   // pass*OKC + ko
-    reg [2:0]   drain;
-    reg [PW-1:0] e_pass;
-    reg [LW-1:0] e_lane;
+    wire [PW-1:0] e_pass;
+    wire [LW-1:0] e_lane;
+    wire        out_done;
 
     reg [X_BITS-1:0] xbuf [0:N_IN-1];
     reg [KB-1:0] abuf [0:PB*PL-1];
     wire [Y_BITS-1:0] lane_out [0:CL-1];
 
     assign in_ready  = (state == S_LOAD);
-    assign out_valid = (state == S_EMIT);
     assign out_data  = lane_out[e_lane];
+    // The last cycle of the last pass starts the output side.
+    wire start = (state == S_RUN) && pass == PASS_LAST && (omode ? ko == OKC_LAST : (pb == PB_LAST && OKC == 0));
+    lf_emit_ctrl #(.N_OUT(N_OUT), .LANES(CL), .PW(PW), .LW(LW), .LATENCY(LATENCY))
+        u_emit (.clk(clk), .rst(rst), .start(start), .out_ready(out_ready), .out_valid(out_valid),
+                .e_pass(e_pass), .e_lane(e_lane), .done(out_done));
 
     // End of a pass: the next pass (its group's table base), or the drain after the last.
     task next_pass(input last);
@@ -171,7 +169,7 @@ module lf_lut_linear #(
                 gp <= {GW{1'b0}};
                 gbase <= {TA_BITS{1'b0}};
                 tbase <= {TA_BITS{1'b0}};
-                state <= S_DRAIN;
+                state <= S_OUT;
             end else begin
                 pass <= pass + 1'b1;
                 if (gp == PPG_LAST) begin
@@ -206,9 +204,6 @@ module lf_lut_linear #(
             omode <= 1'b0;
             ko <= {OKW{1'b0}};
             oaddr <= {OAW{1'b0}};
-            drain <= 3'd0;
-            e_pass <= {PW{1'b0}};
-            e_lane <= {LW{1'b0}};
         end else begin
             case (state)
                 S_LOAD: if (in_valid) begin
@@ -269,25 +264,7 @@ module lf_lut_linear #(
                         tbase <= tbase + GKA_T;
                     end
                 end
-                S_DRAIN: begin
-                    drain <= drain + 1'b1;
-                    if (drain == D_LAST) begin
-                        drain <= 3'd0;
-                        state <= S_EMIT;
-                    end
-                end
-                default: if (out_ready) begin
-                    if (e_pass == PASS_LAST && e_lane == EL_LAST) begin
-                        e_pass <= {PW{1'b0}};
-                        e_lane <= {LW{1'b0}};
-                        state <= S_LOAD;
-                    end else if (e_lane == L_LAST) begin
-                        e_lane <= {LW{1'b0}};
-                        e_pass <= e_pass + 1'b1;
-                    end else begin
-                        e_lane <= e_lane + 1'b1;
-                    end
-                end
+                default: if (out_done) state <= S_LOAD;
             endcase
         end
     end

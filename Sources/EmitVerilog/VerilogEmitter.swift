@@ -5,7 +5,9 @@ import HardwareIR
 /// Writes the RTL of a program: the top module, table images, file list and the library it uses.
 public enum VerilogEmitter {
     /// Library modules every design uses, in dependency order.
-    public static let libraryFiles = ["lf_rom.v", "lf_fabric_mul.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_dsp_chain.v", "lf_lut_linear.v"]
+    public static let libraryFiles = [
+        "lf_rom.v", "lf_fabric_mul.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_emit_ctrl.v", "lf_dsp_chain.v", "lf_lut_linear.v",
+    ]
     /// Name of the generated top module.
     public static let topModule = "lutforge_top"
 
