@@ -4,13 +4,16 @@
 // of L = B*N multiply-adds consumes B blocks: a sparse input multiplexer picks
 // x[block*M + offset] for each stored value, the products are summed in groups
 // of GS (the cascade breaks at group ends), the group sums are added into the
-// accumulator. Then the requantizer (multiplier in fabric, shift, clamp,
-// docs/numerics.md), an optional table, and the outputs stream out.
-// Uses lf_rom, lf_fabric_mul, lf_round_clamp, lf_lane_store, lf_emit_ctrl.
+// accumulator. At the end of a pass the lanes' accumulators are held and one
+// requantizer shared by all lanes (multiply, shift, clamp, docs/numerics.md)
+// takes them a lane per cycle; then an optional table, and the outputs stream out.
+// Uses lf_rom, lf_fabric_mul (accumulators over 25 bits), lf_round_clamp,
+// lf_lane_store, lf_emit_ctrl.
 //
-// Timing (no back-pressure): LOAD N_IN cycles, RUN passes*ceil(blocks/B)
-// cycles, DRAIN 6 (7 with a table), EMIT N_OUT cycles; the next layer's LOAD is
-// this EMIT.
+// Timing (no back-pressure): LOAD N_IN cycles; RUN: each pass issues
+// C = ceil(blocks/B) cycles and lasts T = max(C, LANES) so the shared requantizer
+// keeps up, (passes-1)*T + C cycles to the last issue; DRAIN 6 + LANES (one more
+// with a table); EMIT N_OUT cycles. The next layer's LOAD is this EMIT.
 `default_nettype none
 
 module lf_dsp_chain #(
@@ -57,21 +60,28 @@ module lf_dsp_chain #(
     localparam integer PAIR = W_BITS + OB;
     localparam integer XIW = (N_IN > 1) ? $clog2(N_IN) : 1;
     localparam integer XB = $clog2(CPP * WIN + 1);         // window base, can reach CPP*WIN
-    localparam integer TW = (CPP > 1) ? $clog2(CPP) : 1;
     localparam integer PW = (PASSES > 1) ? $clog2(PASSES) : 1;
     localparam integer AW = (PASSES * CPP > 1) ? $clog2(PASSES * CPP) : 1;
     localparam integer LW = (LANES > 1) ? $clog2(LANES) : 1;
     localparam integer PR = W_BITS + X_BITS + 1;           // one product
     localparam integer Q_BITS = M_BITS + S_BITS;
-    localparam integer LATENCY = (HAS_TABLE != 0) ? 7 : 6; // last issue to last stored output
+    localparam integer T = (CPP > LANES) ? CPP : LANES;     // cycles per pass
+    localparam integer LATENCY = ((HAS_TABLE != 0) ? 7 : 6) + LANES; // last issue to last stored output
+    localparam integer TW2 = (T > 1) ? $clog2(T) : 1;
 
     localparam integer XIN_LAST_I = N_IN - 1;
-    localparam integer T_LAST_I = CPP - 1;
+    localparam integer T_LAST_I = T - 1;
+    localparam integer C_LAST_I = CPP - 1;
+    localparam integer CPP_I = CPP;
+    localparam integer L_LAST_S_I = LANES - 1;
     localparam integer P_LAST_I = PASSES - 1;
     localparam integer WIN_I = WIN;
     localparam integer N_IN_I = N_IN;
     localparam [XIW-1:0] XIN_LAST = XIN_LAST_I[XIW-1:0];
-    localparam [TW-1:0] T_LAST = T_LAST_I[TW-1:0];
+    localparam [TW2-1:0] T_LAST = T_LAST_I[TW2-1:0];
+    localparam [TW2-1:0] C_LAST = C_LAST_I[TW2-1:0];
+    localparam [TW2:0] CPP_T = CPP_I[TW2:0];
+    localparam [LW-1:0] L_LAST_S = L_LAST_S_I[LW-1:0];
     localparam [PW-1:0] P_LAST = P_LAST_I[PW-1:0];
     localparam [XB-1:0] WIN_X = WIN_I[XB-1:0];
     localparam [XB-1:0] N_IN_X = N_IN_I[XB-1:0];
@@ -80,7 +90,7 @@ module lf_dsp_chain #(
 
     reg [1:0]     state;
     reg [XIW-1:0] xi;      // load index
-    reg [TW-1:0]  t;       // cycle within the pass
+    reg [TW2-1:0] t;       // cycle within the pass
     reg [PW-1:0]  pass;
     reg [AW-1:0]  addr;    // pass*CPP + t
     reg [XB-1:0]  xbase;   // t*WIN
@@ -94,7 +104,7 @@ module lf_dsp_chain #(
     assign in_ready  = (state == S_LOAD);
     assign out_data  = lane_out[e_lane];
     // The last issue of the last pass starts the output side.
-    wire start = (state == S_RUN) && t == T_LAST && pass == P_LAST;
+    wire start = (state == S_RUN) && t == C_LAST && pass == P_LAST;
     lf_emit_ctrl #(.N_OUT(N_OUT), .LANES(LANES), .PW(PW), .LW(LW), .LATENCY(LATENCY))
         u_emit (.clk(clk), .rst(rst), .start(start), .out_ready(out_ready), .out_valid(out_valid),
                 .e_pass(e_pass), .e_lane(e_lane), .done(out_done));
@@ -103,7 +113,7 @@ module lf_dsp_chain #(
         if (rst) begin
             state <= S_LOAD;
             xi <= {XIW{1'b0}};
-            t <= {TW{1'b0}};
+            t <= {TW2{1'b0}};
             pass <= {PW{1'b0}};
             addr <= {AW{1'b0}};
             xbase <= {XB{1'b0}};
@@ -119,9 +129,9 @@ module lf_dsp_chain #(
                     end
                 end
                 S_RUN: begin
-                    addr <= addr + 1'b1;
+                    if ({1'b0, t} < CPP_T) addr <= addr + 1'b1;
                     if (t == T_LAST) begin
-                        t <= {TW{1'b0}};
+                        t <= {TW2{1'b0}};
                         xbase <= {XB{1'b0}};
                         if (pass == P_LAST) begin
                             pass <= {PW{1'b0}};
@@ -143,7 +153,7 @@ module lf_dsp_chain #(
     // A: issue the pair address and read the input window (B blocks, zero past N_IN);
     // B: select each stored value's input and multiply; G: group sums; H: accumulate;
     // C: multiply by M; D: round and clamp; E: store (F: table).
-    wire issue = (state == S_RUN);
+    wire issue = (state == S_RUN) && {1'b0, t} < CPP_T;
     reg [X_BITS-1:0] win [0:WIN-1];
     genvar e;
     generate
@@ -154,23 +164,21 @@ module lf_dsp_chain #(
         end
     endgenerate
 
-    reg v_b, v_g, v_h, v_c, v_d, v_e;
+    reg v_b, v_g, v_h, v_c;
     reg first_b, first_g, first_h, last_b, last_g, last_h;
-    reg [PW-1:0] pass_b, pass_g, pass_h, pass_c, pass_d, pass_e;
+    reg [PW-1:0] pass_b, pass_g, pass_h, pass_c;
     always @(posedge clk) begin
-        first_b <= (t == {TW{1'b0}});
-        last_b <= (t == T_LAST);
+        first_b <= (t == {TW2{1'b0}});
+        last_b <= (t == C_LAST);
         {first_g, last_g, first_h, last_h} <= {first_b, last_b, first_g, last_g};
-        {pass_b, pass_g, pass_h, pass_c, pass_d, pass_e} <= {pass, pass_b, pass_g, pass_h, pass_c, pass_d};
+        {pass_b, pass_g, pass_h, pass_c} <= {pass, pass_b, pass_g, pass_h};
         if (rst) begin
-            {v_b, v_g, v_h, v_c, v_d, v_e} <= 6'd0;
+            {v_b, v_g, v_h, v_c} <= 4'd0;
         end else begin
             v_b <= issue;
             v_g <= v_b;
             v_h <= v_g;
             v_c <= v_h & last_h;
-            v_d <= v_c;
-            v_e <= v_d;
         end
     end
 
@@ -184,9 +192,76 @@ module lf_dsp_chain #(
     lf_rom #(.WIDTH(LANES*Q_BITS), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(Q_FILE))
         u_requant (.clk(clk), .addr(pass_h), .data(q_word));
 
+    // C: hold every lane's accumulator and the pass's requantizers; S: one lane per
+    // cycle, scaled = acc * M (one multiplier for all lanes); D: round and clamp; E: store.
+    wire [LANES*ACC_BITS-1:0] acc_all;
+    reg [LANES*ACC_BITS-1:0] hold;
+    reg [LANES*Q_BITS-1:0] hold_q;
+    reg [PW-1:0] pass_s, pass_d, pass_e;
+    reg [LW-1:0] lane_s, lane_d, lane_e;
+    reg v_s, v_d, v_e;
+    always @(posedge clk) begin
+        if (v_c) begin
+            hold <= acc_all;
+            hold_q <= q_word;
+            pass_s <= pass_c;
+        end
+        if (rst) begin
+            v_s <= 1'b0;
+            lane_s <= {LW{1'b0}};
+        end else if (v_c) begin
+            v_s <= 1'b1;
+            lane_s <= {LW{1'b0}};
+        end else if (v_s) begin
+            if (lane_s == L_LAST_S) v_s <= 1'b0;
+            lane_s <= lane_s + 1'b1;
+        end
+        v_d <= rst ? 1'b0 : v_s;
+        v_e <= rst ? 1'b0 : v_d;
+        {lane_d, lane_e} <= {lane_s, lane_d};
+        {pass_d, pass_e} <= {pass_s, pass_d};
+    end
+    reg signed [ACC_BITS-1:0] acc_s;
+    reg [Q_BITS-1:0] q_s;
+    integer sl;
+    always @* begin
+        acc_s = hold[ACC_BITS-1:0];
+        q_s = hold_q[Q_BITS-1:0];
+        for (sl = 0; sl < LANES; sl = sl + 1)
+            if (lane_s == sl[LW-1:0]) begin
+                acc_s = hold[sl*ACC_BITS +: ACC_BITS];
+                q_s = hold_q[sl*Q_BITS +: Q_BITS];
+            end
+    end
+    wire [M_BITS-1:0] m_s = q_s[Q_BITS-1:S_BITS];
+    wire signed [P_BITS-1:0] product;
+    generate
+        if (ACC_BITS <= 25 && M_BITS <= 17) begin : g_dsp_mul
+            // Fits one DSP48 (25 x 18 signed).
+            // Signed operands, so synthesis sees the narrow values behind the extensions.
+            wire signed [ACC_BITS+M_BITS:0] ae = {{(M_BITS+1){acc_s[ACC_BITS-1]}}, acc_s};
+            wire signed [ACC_BITS+M_BITS:0] me = {{(ACC_BITS+1){1'b0}}, m_s};
+            wire signed [ACC_BITS+M_BITS:0] p = ae * me;
+            assign product = {{(P_BITS-ACC_BITS-M_BITS-1){p[ACC_BITS+M_BITS]}}, p};
+        end else begin : g_fabric_mul
+            lf_fabric_mul #(.A_BITS(ACC_BITS), .M_BITS(M_BITS), .P_BITS(P_BITS)) u_mul (.a(acc_s), .m(m_s), .p(product));
+        end
+    endgenerate
+    reg signed [P_BITS-1:0] scaled;
+    reg [S_BITS-1:0] s_d;
+    always @(posedge clk) begin
+        scaled <= product;
+        s_d <= q_s[S_BITS-1:0];
+    end
+    wire [R_BITS-1:0] r;
+    lf_round_clamp #(.P_BITS(P_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
+        u_round (.clk(clk), .scaled(scaled), .s(s_d), .r(r));
+
     genvar c, i, g;
     generate
         for (c = 0; c < LANES; c = c + 1) begin : lane
+            localparam integer C_I = c;
+            localparam [LW-1:0] LANE_ID = C_I[LW-1:0];
             // B: the sparse input multiplexer and one multiply per stored value.
             reg signed [PR-1:0] prod [0:L-1];
             for (i = 0; i < L; i = i + 1) begin : g_mul
@@ -229,23 +304,11 @@ module lf_dsp_chain #(
             always @(posedge clk)
                 if (v_h) acc <= (first_h ? {{(ACC_BITS-B_BITS){b[B_BITS-1]}}, b} : acc) + total;
 
-            // C: scaled = acc * M; D: round, shift, clamp; E: store.
-            // The multiplier is in fabric, so DSP slices go only to the chains.
-            wire [M_BITS-1:0] m = q_word[c*Q_BITS + S_BITS +: M_BITS];
-            wire signed [P_BITS-1:0] product;
-            lf_fabric_mul #(.A_BITS(ACC_BITS), .M_BITS(M_BITS), .P_BITS(P_BITS)) u_mul (.a(acc), .m(m), .p(product));
-            reg signed [P_BITS-1:0] scaled;
-            reg [S_BITS-1:0] s_d;
-            always @(posedge clk) begin
-                scaled <= product;
-                s_d <= q_word[c*Q_BITS +: S_BITS];
-            end
-            wire [R_BITS-1:0] r;
-            lf_round_clamp #(.P_BITS(P_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
-                u_round (.clk(clk), .scaled(scaled), .s(s_d), .r(r));
+            assign acc_all[c*ACC_BITS +: ACC_BITS] = acc;
             lf_lane_store #(.PASSES(PASSES), .PW(PW), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .HAS_TABLE(HAS_TABLE),
                             .Y_BITS(Y_BITS), .T_FILE(T_FILE))
-                u_store (.clk(clk), .rst(rst), .wr(v_e), .wr_pass(pass_e), .r(r), .rd_pass(e_pass), .data(lane_out[c]));
+                u_store (.clk(clk), .rst(rst), .wr(v_e && lane_e == LANE_ID), .wr_pass(pass_e), .r(r), .rd_pass(e_pass),
+                         .data(lane_out[c]));
         end
     endgenerate
 endmodule

@@ -9,7 +9,7 @@ module lf_emit_ctrl #(
     parameter integer LANES = 1,
     parameter integer PW = 1,         // pass index width
     parameter integer LW = 1,         // lane index width
-    parameter integer LATENCY = 4     // 1...8
+    parameter integer LATENCY = 4     // at least 1
 ) (
     input  wire          clk,
     input  wire          rst,
@@ -25,21 +25,22 @@ module lf_emit_ctrl #(
     localparam integer EL_LAST_I = (N_OUT - 1) % LANES;
     localparam integer L_LAST_I = LANES - 1;
     localparam integer D_LAST_I = LATENCY - 1;
+    localparam integer DW = (LATENCY > 1) ? $clog2(LATENCY) : 1;
     localparam [PW-1:0] P_LAST = P_LAST_I[PW-1:0];
     localparam [LW-1:0] EL_LAST = EL_LAST_I[LW-1:0];
     localparam [LW-1:0] L_LAST = L_LAST_I[LW-1:0];
-    localparam [2:0] D_LAST = D_LAST_I[2:0];
+    localparam [DW-1:0] D_LAST = D_LAST_I[DW-1:0];
     localparam [1:0] S_IDLE = 2'd0, S_DRAIN = 2'd1, S_EMIT = 2'd2;
 
     reg [1:0] state;
-    reg [2:0] drain;
+    reg [DW-1:0] drain;
     assign out_valid = (state == S_EMIT);
     assign done = out_valid && out_ready && e_pass == P_LAST && e_lane == EL_LAST;
 
     always @(posedge clk) begin
         if (rst) begin
             state <= S_IDLE;
-            drain <= 3'd0;
+            drain <= {DW{1'b0}};
             e_pass <= {PW{1'b0}};
             e_lane <= {LW{1'b0}};
         end else begin
@@ -48,7 +49,7 @@ module lf_emit_ctrl #(
                 S_DRAIN: begin
                     drain <= drain + 1'b1;
                     if (drain == D_LAST) begin
-                        drain <= 3'd0;
+                        drain <= {DW{1'b0}};
                         state <= S_EMIT;
                     end
                 end

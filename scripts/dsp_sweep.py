@@ -75,8 +75,8 @@ def main():
     for sparsity, acc, _, dsp, model, luts in rows:
         lines.append(f"| {sparsity} | {acc * 100:.2f}% | {dsp} | {model} | {dsp / dense_dsp * 100:.0f}% | {luts} |")
     lines += ["", "LUT rows use the default LUT-linear options (v=2, Ka=64, Kw=16, tbits=8, L-inf); outliers are",
-              "the largest-magnitude weights, kept in int8 on one multiply-add per column lane. Most",
-              "of the DSP designs' LUTs are the per-lane requantizer multipliers, which are in fabric."]
+              "the largest-magnitude weights, kept in int8 on one multiply-add per column lane. DSP",
+              "designs use one DSP per chain multiply-add plus one shared requantizer per layer."]
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"wrote {args.out}")

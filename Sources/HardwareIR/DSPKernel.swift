@@ -138,6 +138,19 @@ public struct DSPKernel: Codable, Hashable, Sendable {
 }
 
 extension DSPKernel {
+    /// The cycle schedule of `RTL/lf_dsp_chain.v`: a pass issues `C = ceil(blocks / B)`
+    /// cycles and lasts `T = max(C, lanes)` so the requantizer shared by the lanes keeps
+    /// up; from the last issue, 2 chain stages, the hold stage, one requantizer cycle per
+    /// lane, round and store (6 + lanes, +1 with a table).
+    public static func schedule(inputCount: Int, outputCount: Int, lanes: Int, blocks: Int, blocksPerCycle: Int,
+                                table: Bool) -> KernelSchedule {
+        let passes = (outputCount + lanes - 1) / lanes
+        let issue = (blocks + blocksPerCycle - 1) / blocksPerCycle
+        let perPass = max(issue, lanes)
+        return KernelSchedule(passes: passes, loadCycles: inputCount, computeCycles: (passes - 1) * perPass + issue,
+                              drainCycles: 6 + lanes + (table ? 1 : 0), emitCycles: outputCount)
+    }
+
     /// A dense kernel (`N = M = blockSize`, one block per cycle, one group) from a
     /// row-major `[outputCount][inputCount]` weight matrix: for hand-built programs.
     public static func dense(name: String, sourceNodes: [String], inputCount: Int, outputCount: Int, lanes: Int,
@@ -147,10 +160,8 @@ extension DSPKernel {
                              inputScale: Double, outputScale: Double) -> DSPKernel {
         let pairs = densePairs(weights, inputCount: inputCount, outputCount: outputCount, blockSize: blockSize)
         let blocks = (inputCount + blockSize - 1) / blockSize
-        let passes = (outputCount + lanes - 1) / lanes
-        // Cycles of RTL/lf_dsp_chain.v: 2 chain stages, 4 requantizer stages, +1 for a table.
-        let schedule = KernelSchedule(passes: passes, loadCycles: inputCount, computeCycles: passes * blocks,
-                                      drainCycles: table == nil ? 6 : 7, emitCycles: outputCount)
+        let schedule = self.schedule(inputCount: inputCount, outputCount: outputCount, lanes: lanes, blocks: blocks,
+                                     blocksPerCycle: 1, table: table != nil)
         return DSPKernel(name: name, sourceNodes: sourceNodes, inputCount: inputCount, outputCount: outputCount,
                          lanes: lanes, blockSize: blockSize, kept: blockSize, blocksPerCycle: 1, groupSize: blockSize,
                          input: input, weight: weight, bias: bias, accumulator: accumulator, multiplier: multiplier,

@@ -9,9 +9,6 @@ enum DSPLowering {
     static let weightBits = 8
     /// Requantization multiplier width (unsigned).
     static let multiplierBits = 15
-    /// Pipeline stages of `RTL/lf_dsp_chain.v` between the multiply-accumulate and the requantizer:
-    /// select-and-multiply and group sums come before the accumulator.
-    static let chainStages = 2
 
     static func lower(_ c: LayerContext, lanes requestedLanes: Int, options o: DSPOptions) throws -> DSPKernel {
         let layer = c.layer
@@ -84,11 +81,8 @@ enum DSPLowering {
 
         let lanes = max(1, min(requestedLanes, layer.outputCount))
         let passes = (layer.outputCount + lanes - 1) / lanes
-        let cyclesPerPass = (blocks + blocksPerCycle - 1) / blocksPerCycle
-        let schedule = KernelSchedule(
-            passes: passes, loadCycles: layer.inputCount, computeCycles: passes * cyclesPerPass,
-            drainCycles: chainStages + LowerLayers.drainCycles + (c.output.table == nil ? 0 : LowerLayers.tableDrainCycles),
-            emitCycles: layer.outputCount)
+        let schedule = DSPKernel.schedule(inputCount: layer.inputCount, outputCount: layer.outputCount, lanes: lanes,
+                                          blocks: blocks, blocksPerCycle: blocksPerCycle, table: c.output.table != nil)
         return DSPKernel(
             name: layer.name, sourceNodes: layer.nodes, inputCount: layer.inputCount, outputCount: layer.outputCount,
             lanes: lanes, blockSize: m, kept: n, blocksPerCycle: blocksPerCycle, groupSize: min(group, blocksPerCycle * n),
