@@ -237,7 +237,7 @@ public enum VerilogEmitter {
             s += "    );\n"
         }
         // TLAST-style marker on the final output beat of each inference.
-        let countBits = max(1, Int.bitWidth - (p.outputCount - 1).leadingZeroBitCount)
+        let countBits = p.outputIndexBits
         s += """
 
             // out_last marks the final output beat of each inference.

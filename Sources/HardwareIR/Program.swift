@@ -112,6 +112,8 @@ public struct Program: Codable, Hashable, Sendable {
     public var outputCount: Int { kernels.last?.outputCount ?? inputCount }
     /// Real value of one output step.
     public var outputScale: Double { kernels.last?.outputScale ?? inputScale }
+    /// Width of the top's output beat counter, which drives `out_last`.
+    public var outputIndexBits: Int { max(1, Int.bitWidth - (outputCount - 1).leadingZeroBitCount) }
 
     /// Cycles from the first input beat to the last output beat, both included, when
     /// inputs arrive every cycle and outputs are always accepted: the first kernel's
