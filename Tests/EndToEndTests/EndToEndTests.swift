@@ -18,6 +18,15 @@ func compileAndVerify(_ model: String, lanes: Int, vectors: Int = 24, calibratio
     return (result.program, try Driver.verify(options), dir)
 }
 
+/// Verifies `dir` on the whole digits test split with labels and the float model.
+func verifyDigits(_ dir: String) throws -> VerifyReport {
+    var options = VerifyOptions(design: dir)
+    options.inputs = "\(digitsExample)/X_test.npy"
+    options.labels = "\(digitsExample)/y_test.npy"
+    options.floatModel = "\(digitsExample)/digits.onnx"
+    return try Driver.verify(options)
+}
+
 func expectBitExact(_ report: VerifyReport, _ program: Program, vectors: Int) {
     #expect(report.bitExact)
     for name in ["verilator", "csim"] {
@@ -37,11 +46,7 @@ struct EndToEndTests {
         let dir = temporaryDirectory("lutforge-digits") + "/design"
         let model = "\(digitsExample)/digits.onnx"
         let compiled = try Driver.compile(CompileOptions(model: model, output: dir, lanes: 4))
-        var options = VerifyOptions(design: dir)
-        options.inputs = "\(digitsExample)/X_test.npy"
-        options.labels = "\(digitsExample)/y_test.npy"
-        options.floatModel = model
-        let report = try Driver.verify(options)
+        let report = try verifyDigits(dir)
         expectBitExact(report, compiled.program, vectors: 449)
         let accuracy = try #require(report.accuracy)
         let float = try #require(accuracy.float)

@@ -51,11 +51,7 @@ struct LUTTests {
         #expect(compiled.program.kernels.allSatisfy { $0.kind == "lut" })
         guard case let .lut(first) = compiled.program.kernels[0] else { Issue.record("not a LUT kernel"); return }
         #expect(first.vectorLength == 2 && first.activationCentroids == 64 && first.weightCentroids == 16 && first.entry.bits == 8)
-        var options = VerifyOptions(design: dir)
-        options.inputs = "\(digitsExample)/X_test.npy"
-        options.labels = "\(digitsExample)/y_test.npy"
-        options.floatModel = model
-        let report = try Driver.verify(options)
+        let report = try verifyDigits(dir)
         expectBitExact(report, compiled.program, vectors: 449)
         let accuracy = try #require(report.accuracy)
         #expect(try #require(accuracy.float) - accuracy.hardware <= 0.02)

@@ -145,10 +145,7 @@ struct OutlierTests {
         for fraction in [0.0, 0.02] {
             let dir = temporaryDirectory("lutforge-outliers") + "/design"
             let compiled = try Driver.compile(lutOptions(model, dir) { $0.outliers = fraction })
-            var options = VerifyOptions(design: dir)
-            options.inputs = "\(digitsExample)/X_test.npy"
-            options.labels = "\(digitsExample)/y_test.npy"
-            let report = try Driver.verify(options)
+            let report = try verifyDigits(dir)
             expectBitExact(report, compiled.program, vectors: 449)
             accuracy.append(try #require(report.accuracy).hardware)
             if fraction > 0 {
