@@ -16,19 +16,9 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLE = os.path.join(ROOT, "examples", "digits")
-
-
-def run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
-    return result.stdout
+from sweep_common import ROOT, lutforge_binary, measure, run
 
 
 def main():
@@ -36,23 +26,16 @@ def main():
     ap.add_argument("--lutforge")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "dsp-sparsity.md"))
     args = ap.parse_args()
-    lutforge = args.lutforge
-    if not lutforge:
-        run(["swift", "build", "-c", "release", "--package-path", ROOT, "--product", "lutforge"])
-        lutforge = os.path.join(ROOT, ".build", "release", "lutforge")
+    lutforge = lutforge_binary(args.lutforge)
     rows = []
     configs = [(f"dsp {s}", ["--kernel", "dsp", "--lanes", "4", "--sparsity", s]) for s in ("dense", "2:4", "1:4")]
     configs += [(f"lut, {f * 100:g}% outliers", ["--kernel", "lut", "--outliers", str(f)]) for f in (0, 0.005, 0.02)]
     with tempfile.TemporaryDirectory() as work:
         for sparsity, flags in configs:
             design = os.path.join(work, str(len(rows)))
-            run([lutforge, "compile", os.path.join(EXAMPLE, "digits.onnx"), "-o", design] + flags)
-            run([lutforge, "verify", design, "--simulators", "none", "--inputs", os.path.join(EXAMPLE, "X_test.npy"),
-                 "--labels", os.path.join(EXAMPLE, "y_test.npy"), "--model", os.path.join(EXAMPLE, "digits.onnx")])
+            accuracy = measure(lutforge, design, flags)["accuracy"]
             synth = run([lutforge, "synth", design])
             model = int(re.search(r"\(model (\d+)\)", synth).group(1))
-            with open(os.path.join(design, "verify.json")) as f:
-                accuracy = json.load(f)["accuracy"]
             with open(os.path.join(design, "synth.json")) as f:
                 s = json.load(f)
             rows.append((sparsity, accuracy["hardware"], accuracy["float"], s["dsp"], model, s["luts"]))

@@ -12,36 +12,15 @@ Usage: scripts/lut_sweep.py [--lutforge PATH] [--out docs/lut-accuracy.md]
 Builds the release binary first unless --lutforge is given. Needs only python3.
 """
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLE = os.path.join(ROOT, "examples", "digits")
-
-
-def run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{result.stderr}")
-    return result.stdout
+from sweep_common import ROOT, lutforge_binary, measure
 
 
 def accuracy(lutforge, work, name, flags):
-    design = os.path.join(work, name)
-    run([lutforge, "compile", os.path.join(EXAMPLE, "digits.onnx"), "-o", design] + flags)
-    run([lutforge, "verify", design, "--simulators", "none", "--inputs", os.path.join(EXAMPLE, "X_test.npy"),
-         "--labels", os.path.join(EXAMPLE, "y_test.npy"), "--model", os.path.join(EXAMPLE, "digits.onnx")])
-    with open(os.path.join(design, "verify.json")) as f:
-        report = json.load(f)["accuracy"]
-    with open(os.path.join(design, "model.hwir.json")) as f:
-        program = json.load(f)
-    cycles = sum(k[kind]["schedule"][part] for k in program["kernels"] for kind in k
-                 for part in ("searchCycles", "computeCycles", "drainCycles", "emitCycles"))
-    cycles += program["inputCount"]
-    return report["hardware"], report["float"], cycles
+    report = measure(lutforge, os.path.join(work, name), flags)
+    return report["accuracy"]["hardware"], report["accuracy"]["float"], report["model_cycles"]
 
 
 def main():
@@ -49,10 +28,7 @@ def main():
     ap.add_argument("--lutforge")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "lut-accuracy.md"))
     args = ap.parse_args()
-    lutforge = args.lutforge
-    if not lutforge:
-        run(["swift", "build", "-c", "release", "--package-path", ROOT, "--product", "lutforge"])
-        lutforge = os.path.join(ROOT, ".build", "release", "lutforge")
+    lutforge = lutforge_binary(args.lutforge)
     with tempfile.TemporaryDirectory() as work:
         scalar, float_acc, scalar_cycles = accuracy(lutforge, work, "dsp", ["--kernel", "dsp"])
         rows = []
