@@ -190,8 +190,6 @@ extension LUTKernel {
     public var searchBlocks: Int { (activationCentroids + searchLanes - 1) / searchLanes }
     /// Width of an outlier's input index.
     public var outlierIndexBits: Int { max(1, Int.bitWidth - (inputCount - 1).leadingZeroBitCount) }
-    /// Cycles of one pass: the table lookups, then the outlier chain.
-    public var cyclesPerPass: Int { positionBlocks + (outliers?.cycles ?? 0) }
     /// Rows in each position lane's table memory: `positionBlocks · groups · Ka`.
     public var tableDepth: Int { positionBlocks * groups * activationCentroids }
     /// Address width of a table memory (at least the centroid index width).
