@@ -26,7 +26,9 @@ let package = Package(
         .target(name: "EmitVerilog", dependencies: ["HardwareIR"]),
         .target(name: "EmitHLS", dependencies: ["HardwareIR"]),
         .target(name: "Simulate", dependencies: ["HardwareIR"]),
-        .target(name: "Estimate", dependencies: ["HardwareIR", "Simulate"]),
+        .target(name: "Estimate", dependencies: [
+            "HardwareIR", "Simulate", "ReferenceEngine", .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "Driver", dependencies: [
             "ModelGraph", "ModelImport", "Quantize", "HardwareIR", "Lowering", "ReferenceEngine",
             "EmitVerilog", "EmitHLS", "Simulate", "Estimate", .product(name: "Yams", package: "Yams"),

@@ -1,7 +1,9 @@
 // Verilator harness for a generated LUTForge design (after Verilator's
 // examples/make_tracing_c/sim_main.cpp): streams integer input vectors into
 // lutforge_top through its valid/ready handshake and records every output and
-// the cycles from the first input beat to the last output beat.
+// the cycles from the first input beat to the last output beat. Then it streams
+// all vectors again back to back and records the cycles between successive
+// out_last beats (the initiation interval) and checks the outputs are the same.
 // Usage: Vlutforge_top --in inputs.txt --out outputs.txt [--stall SEED]
 // With --stall, in_valid and out_ready drop at random to exercise back-pressure.
 #include <cstdint>
@@ -72,6 +74,7 @@ int main(int argc, char **argv) {
 
     long long cycle = 0, min_latency = -1, max_latency = -1, total_latency = 0;
     const long long limit = 1000LL * (LUTFORGE_LATENCY + 16);
+    std::vector<long long> all_in, all_out;
     std::vector<long long> x(LUTFORGE_IN_COUNT);
     for (long v = 0; v < count; v++) {
         for (int i = 0; i < LUTFORGE_IN_COUNT; i++) {
@@ -79,6 +82,7 @@ int main(int argc, char **argv) {
                 std::fprintf(stderr, "%s: vector %ld is short\n", in_path, v);
                 return 2;
             }
+            all_in.push_back(x[i]);
         }
         int sent = 0, received = 0;
         long long first = -1, last = -1, start = cycle;
@@ -106,8 +110,9 @@ int main(int argc, char **argv) {
                                  received, LUTFORGE_OUT_COUNT);
                     return 1;
                 }
-                std::fprintf(out, received ? " %lld" : "%lld",
-                             sign_extend(top->out_data, LUTFORGE_OUT_BITS, LUTFORGE_OUT_SIGNED));
+                const long long y = sign_extend(top->out_data, LUTFORGE_OUT_BITS, LUTFORGE_OUT_SIGNED);
+                std::fprintf(out, received ? " %lld" : "%lld", y);
+                all_out.push_back(y);
                 received++;
                 last = cycle;
             }
@@ -122,9 +127,55 @@ int main(int argc, char **argv) {
         if (latency > max_latency) max_latency = latency;
         total_latency += latency;
     }
+
+    // Streaming pass: inputs offered every cycle regardless of outputs; the interval
+    // between successive out_last beats is the design's initiation interval.
+    long long interval_min = -1, interval_max = -1, last_end = -1;
+    {
+        const long long total_in = (long long)count * LUTFORGE_IN_COUNT, total_out = (long long)count * LUTFORGE_OUT_COUNT;
+        long long sent = 0, received = 0, start = cycle;
+        while (received < total_out) {
+            if (cycle - start > limit * (count + 1)) {
+                std::fprintf(stderr, "streaming: no output after %lld cycles (design hung)\n", cycle - start);
+                return 1;
+            }
+            top->clk = 0;
+            top->eval();
+            top->in_valid = sent < total_in && coin();
+            top->in_data = (unsigned long long)all_in[sent < total_in ? sent : 0] & LUTFORGE_IN_MASK;
+            top->out_ready = coin();
+            top->eval();
+            const bool in_fire = top->in_valid && top->in_ready;
+            if (top->out_valid && top->out_ready) {
+                const long long y = sign_extend(top->out_data, LUTFORGE_OUT_BITS, LUTFORGE_OUT_SIGNED);
+                if (y != all_out[received]) {
+                    std::fprintf(stderr, "streaming: output %lld is %lld, one vector at a time it was %lld\n", received, y,
+                                 all_out[received]);
+                    return 1;
+                }
+                if ((bool)top->out_last != (received % LUTFORGE_OUT_COUNT == LUTFORGE_OUT_COUNT - 1)) {
+                    std::fprintf(stderr, "streaming: out_last is %d on output %lld\n", (int)top->out_last, received);
+                    return 1;
+                }
+                if (top->out_last) {
+                    if (last_end >= 0) {
+                        const long long d = cycle - last_end;
+                        if (interval_min < 0 || d < interval_min) interval_min = d;
+                        if (d > interval_max) interval_max = d;
+                    }
+                    last_end = cycle;
+                }
+                received++;
+            }
+            top->clk = 1;
+            top->eval();
+            cycle++;
+            if (in_fire) sent++;
+        }
+    }
     top->final();
     std::fclose(out);
-    std::printf("lutforge-sim vectors=%ld latency_min=%lld latency_max=%lld latency_total=%lld cycles=%lld\n", count,
-                min_latency, max_latency, total_latency, cycle);
+    std::printf("lutforge-sim vectors=%ld latency_min=%lld latency_max=%lld latency_total=%lld interval_min=%lld interval_max=%lld cycles=%lld\n",
+                count, min_latency, max_latency, total_latency, interval_min, interval_max, cycle);
     return 0;
 }

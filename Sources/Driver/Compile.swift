@@ -2,6 +2,7 @@
 // and golden vectors, written atomically into one design directory.
 import EmitHLS
 import EmitVerilog
+import Estimate
 import Foundation
 import HardwareIR
 import Lowering
@@ -28,6 +29,10 @@ public struct CompileOptions: Sendable {
     public var seed: UInt64 = 1
     /// Golden vectors written into `vectors/`.
     public var goldenVectors: Int = 16
+    /// Device database id; default `arty-a7-35t`.
+    public var device: String?
+    /// Clock, MHz; default the device's typical clock.
+    public var clockMHz: Double?
 
     /// Creates options for dense kernels with `lanes` lanes.
     public init(model: String, output: String, lanes: Int = 1, calibration: String? = nil) {
@@ -121,7 +126,8 @@ public enum Driver {
     /// Compiles `options.model` into `options.output`.
     public static func compile(_ options: CompileOptions) throws -> CompileResult {
         var notes: [String] = []
-        let program = try lower(options, notes: &notes)
+        var program = try lower(options, notes: &notes)
+        program.target = try target(device: options.device, clockMHz: options.clockMHz)
         try writeDesign(program, to: options.output, goldenVectors: options.goldenVectors)
         return CompileResult(program: program, notes: notes)
     }
@@ -131,7 +137,9 @@ public enum Driver {
         var files: FileSet = [:]
         files["model.hwir"] = program.dump()
         files["model.hwir.json"] = String(decoding: try program.jsonData(), as: UTF8.self)
-        for (path, text) in try VerilogEmitter.emit(PreparedVerilog(program)) { files["rtl/\(path)"] = text }
+        let rtl = try VerilogEmitter.emit(PreparedVerilog(program))
+        for (path, text) in rtl { files["rtl/\(path)"] = text }
+        for (path, text) in ProjectEmitter.emit(program, rtlFiles: Array(rtl.keys)) { files["project/\(path)"] = text }
         for (path, text) in try HLSEmitter.emit(program) { files["hls/\(path)"] = text }
         for (path, text) in try VerilatorBackend.workspace(program) { files["sim/\(path)"] = text }
         let golden = VectorSource.seeded(program, count: goldenVectors, seed: 1)
@@ -139,6 +147,15 @@ public enum Driver {
         files["vectors/inputs.txt"] = VectorFile.encode(golden, width: program.inputCount)
         files["vectors/expected.txt"] = VectorFile.encode(expected, width: program.outputCount)
         try DesignDirectory.write(files, to: output)
+    }
+}
+
+extension Driver {
+    /// The device and clock for `--device` / `--clock-mhz`, defaulting to the Arty A7-35T at its clock.
+    public static func target(device: String?, clockMHz: Double?) throws -> Target {
+        let d = try DeviceDatabase.device(device ?? DeviceDatabase.defaultID)
+        if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
+        return Target(device: d.id, part: d.part, vendor: d.vendor, clockMHz: clockMHz ?? d.clockMhz)
     }
 }
 

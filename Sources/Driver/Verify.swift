@@ -42,6 +42,9 @@ public struct VerifyReport: Codable, Sendable {
         public var firstMismatch: String?
         /// Cycles per inference (Verilator only).
         public var cyclesPerInference: Int?
+        /// Initiation interval measured with vectors streamed back to back: cycles between the
+        /// ends of successive inferences in steady state (Verilator only, two or more vectors, no stalls).
+        public var intervalCycles: Int?
         /// Wall time of build and run, seconds.
         public var wallSeconds: Double
     }
@@ -153,8 +156,10 @@ extension Driver {
             }
             // Without back-pressure every inference takes the same number of cycles.
             let cycles = result.latencyCycles.flatMap { $0.lowerBound == $0.upperBound ? $0.lowerBound : nil }
+            let interval = options.stallSeed == nil ? result.intervalCycles.flatMap { $0.lowerBound == $0.upperBound ? $0.lowerBound : nil } : nil
             simulators[name] = .init(vectors: result.outputs.count, mismatches: mismatches, firstMismatch: first,
-                                     cyclesPerInference: cycles, wallSeconds: (result.seconds * 1000).rounded() / 1000)
+                                     cyclesPerInference: cycles, intervalCycles: interval,
+                                     wallSeconds: (result.seconds * 1000).rounded() / 1000)
         }
 
         var accuracy: VerifyReport.Accuracy?

@@ -9,8 +9,11 @@ public enum HLSEmitter {
     /// Kernel headers copied from `HLS/` into `hls/include/`.
     public static let libraryFiles = ["lutforge/pragma.h", "lutforge/requant.h", "lutforge/activation.h", "lutforge/dsp_chain.h", "lutforge/lut_linear.h"]
 
-    /// All files of `hls/`, keyed by path relative to it.
-    public static func emit(_ program: Program, part: String = "xcu280-fsvh2892-2L-e", clockMHz: Double = 300) throws -> FileSet {
+    /// All files of `hls/`, keyed by path relative to it. The Vitis project targets the
+    /// program's AMD part and clock, else an Alveo U280 at 300 MHz.
+    public static func emit(_ program: Program) throws -> FileSet {
+        let amd = program.target.flatMap { $0.vendor == "AMD" ? $0 : nil }
+        let part = amd?.part ?? "xcu280-fsvh2892-2L-e", clockMHz = amd?.clockMHz ?? 300
         var files: FileSet = [:]
         for name in libraryFiles { files["include/\(name)"] = try Library.text("HLS/\(name)") }
         files["tb_csim.cpp"] = try Library.text("sim/csim_main.cpp")

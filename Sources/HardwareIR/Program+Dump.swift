@@ -13,7 +13,8 @@ extension Program {
         case .values: out += "  output \(output)[\(outputCount)] scale \(fmt(outputScale))\n"
         }
         out += "  calibration \(calibration)\n"
-        out += "  latency \(latencyCycles) cycles\n"
+        out += "  latency \(latencyCycles) cycles, interval \(initiationIntervalCycles) cycles\n"
+        if let t = target { out += "  target \(t.device) (\(t.vendor) \(t.part)) at \(fmt(t.clockMHz)) MHz\n" }
         for kernel in kernels {
             switch kernel {
             case let .dsp(k): out += dump(k)

@@ -55,6 +55,11 @@ public struct KernelSchedule: Codable, Hashable, Sendable {
     /// Cycles to stream the outputs (one per cycle without back-pressure).
     public var emitCycles: Int
 
+    /// Cycles the kernel is busy with one inference: it loads, searches, computes, drains
+    /// and emits before it can load the next input, so a stream of inferences enters it at
+    /// most once every `occupancyCycles`.
+    public var occupancyCycles: Int { loadCycles + searchCycles + computeCycles + drainCycles + emitCycles }
+
     /// Creates a schedule.
     public init(passes: Int, loadCycles: Int, searchCycles: Int = 0, computeCycles: Int, drainCycles: Int, emitCycles: Int) {
         self.passes = passes
@@ -72,6 +77,26 @@ public enum OutputMeaning: Codable, Hashable, Sendable {
     case logits(softmaxNode: String)
     /// Quantized values of the model output.
     case values
+}
+
+/// The device and clock a design is compiled for (the vendor project and the reports use them).
+public struct Target: Codable, Hashable, Sendable {
+    /// Device database id (`arty-a7-35t`).
+    public var device: String
+    /// Vendor part (`xc7a35ticsg324-1L`) or nextpnr device and package (`up5k sg48`).
+    public var part: String
+    /// `AMD` or `Lattice`.
+    public var vendor: String
+    /// Clock, MHz.
+    public var clockMHz: Double
+
+    /// Creates a target.
+    public init(device: String, part: String, vendor: String, clockMHz: Double) {
+        self.device = device
+        self.part = part
+        self.vendor = vendor
+        self.clockMHz = clockMHz
+    }
 }
 
 /// A whole lowered model: a chain of kernels between a streamed input and output.
@@ -92,6 +117,8 @@ public struct Program: Codable, Hashable, Sendable {
     public var outputMeaning: OutputMeaning
     /// How the calibration activations were obtained, for the record.
     public var calibration: String
+    /// Device and clock, once the driver has chosen them.
+    public var target: Target?
 
     /// Creates a program.
     public init(name: String, sourceFile: String, input: IntType, inputCount: Int, inputScale: Double,
@@ -125,4 +152,9 @@ public struct Program: Codable, Hashable, Sendable {
             return $0 + s.searchCycles + s.computeCycles + s.drainCycles + s.emitCycles
         }
     }
+
+    /// Cycles between the ends of successive inferences when inputs are streamed back to
+    /// back: kernels hand over with valid/ready and hold one inference each, so the design
+    /// accepts a new one as fast as its busiest kernel (largest `occupancyCycles`) turns over.
+    public var initiationIntervalCycles: Int { kernels.map(\.schedule.occupancyCycles).max() ?? 0 }
 }

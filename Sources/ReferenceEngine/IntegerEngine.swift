@@ -1,5 +1,7 @@
 // Bit-exact execution of HardwareIR on the CPU: the arithmetic of
 // docs/numerics.md, checked against every proven width as it runs.
+import Dispatch
+import Foundation
 import HardwareIR
 
 /// A value left its proven type: a bug in the width proofs, never a user error.
@@ -47,24 +49,25 @@ public enum IntegerEngine {
 
     /// Runs one DSP-chain kernel on one vector: `acc = b + Σ_block Σ_i value · x[block·M + offset]`.
     public static func run(_ k: DSPKernel, _ x: [Int]) throws -> [Int] {
-        var y = [Int](repeating: 0, count: k.outputCount)
+        try (0..<k.outputCount).map { try output(k, x, $0) }
+    }
+
+    /// Output `n` of a DSP-chain kernel.
+    static func output(_ k: DSPKernel, _ x: [Int], _ n: Int) throws -> Int {
         let m = k.blockSize, kept = k.kept
-        for n in 0..<k.outputCount {
-            var acc = k.biases[n]
-            var at = n * k.blocks * kept
-            for b in 0..<k.blocks {
-                for _ in 0..<kept {
-                    let i = b * m + k.offsets[at]
-                    if i < x.count { acc += k.values[at] * x[i] }
-                    at += 1
-                }
+        var acc = k.biases[n]
+        var at = n * k.blocks * kept
+        for b in 0..<k.blocks {
+            for _ in 0..<kept {
+                let i = b * m + k.offsets[at]
+                if i < x.count { acc += k.values[at] * x[i] }
+                at += 1
             }
-            guard k.accumulator.contains(acc) else {
-                throw OverflowError(kernel: k.name, quantity: "accumulator", value: acc, type: k.accumulator)
-            }
-            y[n] = try finish(acc, k.requantizers[n], scaledType: k.scaled, requantized: k.requantized, table: k.table, kernel: k.name)
         }
-        return y
+        guard k.accumulator.contains(acc) else {
+            throw OverflowError(kernel: k.name, quantity: "accumulator", value: acc, type: k.accumulator)
+        }
+        return try finish(acc, k.requantizers[n], scaledType: k.scaled, requantized: k.requantized, table: k.table, kernel: k.name)
     }
 
     /// Requantizes a checked accumulator and applies the optional table.
@@ -107,7 +110,12 @@ public enum IntegerEngine {
     /// Runs one LUT kernel on one vector.
     public static func run(_ k: LUTKernel, _ x: [Int]) throws -> [Int] {
         let a = search(k, x)
-        return try (0..<k.outputCount).map { n in
+        return try (0..<k.outputCount).map { try output(k, x, a, $0) }
+    }
+
+    /// Output `n` of a LUT kernel given the chosen centroids `a`.
+    static func output(_ k: LUTKernel, _ x: [Int], _ a: [Int], _ n: Int) throws -> Int {
+        do {
             let g = n / k.groupColumns
             var acc = k.biases[n]
             for p in 0..<k.positions { acc += k.entry(p, g, a[p], k.code(p, n)) }
@@ -134,6 +142,29 @@ public enum IntegerEngine {
         }
     }
 
+    /// Runs one kernel with its outputs split across `threads` threads (the same integers as `run`).
+    public static func run(_ kernel: Kernel, _ x: [Int], threads: Int) throws -> [Int] {
+        guard threads > 1 else { return try run(kernel, x) }
+        let count = kernel.outputCount
+        let lut: (LUTKernel, [Int])? = if case let .lut(k) = kernel { (k, search(k, x)) } else { nil }
+        let chunks = min(threads, count)
+        let results = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+        defer { results.deallocate() }
+        let failure = FirstError()
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for n in stride(from: c * count / chunks, to: (c + 1) * count / chunks, by: 1) {
+                do {
+                    switch kernel {
+                    case let .dsp(k): results[n] = try output(k, x, n)
+                    case .lut: results[n] = try output(lut!.0, x, lut!.1, n)
+                    }
+                } catch { failure.record(error) }
+            }
+        }
+        if let error = failure.error { throw error }
+        return Array(results)
+    }
+
     /// Runs one kernel of any kind.
     public static func run(_ kernel: Kernel, _ x: [Int]) throws -> [Int] {
         switch kernel {
@@ -153,5 +184,16 @@ public enum IntegerEngine {
         var x = input
         for k in program.kernels { x = try run(k, x) }
         return x
+    }
+}
+
+/// The first error thrown by concurrent workers.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+    func record(_ e: Error) {
+        lock.lock()
+        if error == nil { error = e }
+        lock.unlock()
     }
 }

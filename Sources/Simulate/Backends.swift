@@ -10,6 +10,9 @@ public struct SimulationResult: Sendable, Equatable {
     public var outputs: [[Int]]
     /// Cycles per inference (first input beat to last output beat), when the simulator is cycle-accurate.
     public var latencyCycles: ClosedRange<Int>?
+    /// Cycles between the ends of successive inferences when vectors are streamed back to
+    /// back (the initiation interval), when the simulator is cycle-accurate and had two or more vectors.
+    public var intervalCycles: ClosedRange<Int>? = nil
     /// Wall-clock seconds for build plus run.
     public var seconds: Double
 }
@@ -95,7 +98,9 @@ public struct VerilatorBackend: SimulatorBackend {
         let vectors = try VectorFile.decode(text, file: outputs)
         var latency: ClosedRange<Int>?
         if let lo = fields["latency_min"], let hi = fields["latency_max"], lo >= 0 { latency = lo...hi }
-        return SimulationResult(outputs: vectors, latencyCycles: latency, seconds: Date().timeIntervalSince(start))
+        var interval: ClosedRange<Int>?
+        if let lo = fields["interval_min"], let hi = fields["interval_max"], lo >= 0 { interval = lo...hi }
+        return SimulationResult(outputs: vectors, latencyCycles: latency, intervalCycles: interval, seconds: Date().timeIntervalSince(start))
     }
 }
 

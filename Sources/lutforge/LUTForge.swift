@@ -11,7 +11,7 @@ struct LUTForgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lutforge",
         abstract: "Compile quantized neural networks into FPGA accelerators and prove them bit-exact.",
-        subcommands: [Compile.self, Verify.self, Synth.self, Run.self, Demo.self])
+        subcommands: [Compile.self, Verify.self, Estimate.self, Synth.self, Report.self, Run.self, Demo.self])
 }
 
 /// Prints a one-line error and exits non-zero; every user-facing failure ends here.
@@ -102,10 +102,14 @@ struct Compile: ParsableCommand {
     @Option(help: "YAML config with global and per-layer options (see docs/config.md).") var config: String?
     @Option(help: "Calibration inputs (.npy); default: the config's, else X_calib.npy beside the model, else seeded samples.") var calibration: String?
     @Option(help: "Seed of the k-means runs.") var seed: UInt64 = 1
+    @Option(help: "Target device (see data/devices.yaml), default arty-a7-35t; sets the vendor project's part.") var device: String?
+    @Option(help: "Target clock in MHz, default the device's typical clock.") var clockMhz: Double?
 
     func run() {
         var options = CompileOptions(model: model, output: output, calibration: calibration)
         options.flags = attempt { try kernel.override() }
+        options.device = device
+        options.clockMHz = clockMhz
         options.config = config
         options.seed = seed
         let result = attempt { try Driver.compile(options) }
@@ -160,16 +164,72 @@ func printReport(_ report: VerifyReport) {
 }
 
 struct Synth: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Synthesise the design's RTL with Yosys and write synth.json.")
+    static let configuration = CommandConfiguration(abstract: "Synthesise the design's RTL with Yosys (xc7 cell counts, or an iCE40 bitstream) and write synth.json.")
 
     @Argument(help: "The design directory.") var design: String
-    @Option(help: "FPGA family: xc7 (Xilinx 7-series).") var family: String = "xc7"
+    @Option(help: "FPGA family: xc7 (Xilinx 7-series, cell counts) or ice40 (Lattice iCE40).") var family: String = "xc7"
+    @Flag(help: "ice40: place and route with nextpnr-ice40 and pack a bitstream with icepack.") var bitstream = false
+    @Option(help: "ice40: the device (ice40-up5k or ice40-hx8k; default the design's iCE40 target, else ice40-up5k).") var device: String?
+    @Option(help: "ice40: the clock nextpnr times against, MHz.") var clockMhz: Double?
 
     func run() {
         guard let f = Family(rawValue: family) else { fail(UsageError("--family must be one of \(Family.allCases.map(\.rawValue).joined(separator: ", ")), got '\(family)'")) }
-        let r = attempt { try Driver.synthesize(design, family: f) }
-        let model = attempt { ResourceModel.dsp(try Driver.loadDesign(design)) }
-        print("yosys synth_xilinx -family \(f.rawValue): \(r.luts) LUT, \(r.flipFlops) FF, \(r.dsp) DSP48E1 (model \(model)), \(r.bram18) BRAM18 (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
+        let r = attempt { try Driver.synthesize(design, family: f, bitstream: bitstream, device: device, clockMHz: clockMhz) }
+        for note in r.notes { print("note: \(note)") }
+        switch f {
+        case .xc7:
+            let model = attempt { ResourceModel.total(try Driver.loadDesign(design)) }
+            print("yosys synth_xilinx -family xc7: \(r.luts) LUT (model \(model.luts)), \(r.flipFlops) FF, \(r.dsp) DSP48E1 (model \(model.dsp)), \(r.bram18) BRAM18 (model \(model.bram18)) (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
+        case .ice40:
+            print("yosys synth_ice40: \(r.luts) SB_LUT4, \(r.flipFlops) FF, \(r.dsp) SB_MAC16, \(r.ebr4k) SB_RAM40_4K (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
+            if let b = r.bitstream, let d = r.device {
+                let lc = r.utilisation?["ICESTORM_LC"] ?? "?"
+                print("nextpnr-ice40 \(d): \(lc) logic cells, Fmax \(r.fmaxMHz.map { String(format: "%.2f MHz", $0) } ?? "unknown"); bitstream \(design)/\(b)")
+            }
+        }
+    }
+}
+
+struct Estimate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Model cycles and resources at a device and clock; write estimate.json (with synth.json beside it when present).")
+
+    @Argument(help: "The design directory.") var design: String
+    @Option(help: "Device (see data/devices.yaml); default the design's target.") var device: String?
+    @Option(help: "Clock in MHz; default the design's (or the device's typical) clock.") var clockMhz: Double?
+
+    func run() {
+        let e = attempt { try Driver.estimate(design, device: device, clockMHz: clockMhz) }
+        print("\(e.deviceName) (\(e.part)) at \(String(format: "%g", e.clockMHz)) MHz")
+        print("latency \(e.latencyCycles) cycles = \(e.latencyUs) µs; interval \(e.intervalCycles) cycles = \(Int(e.throughputPerSecond)) inferences/s")
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        print(pad("layer", 10) + pad("cycles", 9) + pad("busy", 9) + pad("LUT", 8) + pad("LUTRAM", 8) + pad("FF", 8) + pad("DSP", 6) + "BRAM18")
+        for l in e.layers {
+            print(pad(l.name, 10) + pad("\(l.latencyCycles)", 9) + pad("\(l.occupancyCycles)", 9) + pad("\(l.luts)", 8) + pad("\(l.lutram)", 8) + pad("\(l.flipFlops)", 8) + pad("\(l.dsp)", 6) + "\(l.bram18)")
+        }
+        let t = e.total
+        print(pad("model", 28) + pad("\(t.luts)", 8) + pad("\(t.lutram)", 8) + pad("\(t.flipFlops)", 8) + pad("\(t.dsp)", 6) + "\(t.bram18)")
+        if let s = e.synthesis {
+            print(pad("yosys xc7", 28) + pad("\(s.luts)", 8) + pad("\(s.lutram)", 8) + pad("\(s.flipFlops)", 8) + pad("\(s.dsp)", 6) + "\(s.bram18)")
+        }
+        if let u = e.utilisationPercent, let fits = e.fits {
+            print("utilisation: " + u.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)%" }.joined(separator: ", ") + (fits ? "" : "  DOES NOT FIT"))
+        }
+        print("-> \(design)/estimate.json")
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time the Swift engine on this CPU beside the FPGA model; write report.json, report.md and report.svg.")
+
+    @Argument(help: "The design directory.") var design: String
+    @Option(help: "Device (see data/devices.yaml); default the design's target.") var device: String?
+    @Option(help: "Clock in MHz; default the design's (or the device's typical) clock.") var clockMhz: Double?
+    @Option(help: "Timed runs per layer after 3 warm-up runs (the median is reported).") var repeats: Int = 31
+
+    func run() {
+        let r = attempt { try Driver.report(design, device: device, clockMHz: clockMhz, repeats: repeats) }
+        print(r.markdown)
+        print("-> \(design)/report.json, report.md, report.svg")
     }
 }
 
@@ -210,5 +270,9 @@ struct Demo: ParsableCommand {
         let report = attempt { try Driver.verify(verify) }
         printReport(report)
         if !report.bitExact { Foundation.exit(1) }
+        print("== report: FPGA model vs CPU")
+        let perf = attempt { try Driver.report(output) }
+        print(perf.summary)
+        print("details: \(output)/report.md, \(output)/report.svg")
     }
 }
