@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything LUTForge needs on a fresh Debian 12 machine (run as root):
+# nextpnr-ice40, fpga-icestorm (icepack) and tcl (tclsh, for the project-script test),
 # Verilator, Yosys, Icarus, g++, Boost and make from Debian, and the Xilinx
 # ap_types headers (ap_int.h, hls_stream.h, ...) taken from the PyPI hls4ml
 # wheel into .deps/ap_types (never committed). Safe to run again.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-packages="verilator yosys iverilog libboost-dev g++ make unzip python3-pip"
+packages="verilator yosys iverilog libboost-dev g++ make unzip python3-pip nextpnr-ice40 fpga-icestorm tcl"
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

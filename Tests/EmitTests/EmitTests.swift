@@ -29,11 +29,27 @@ func sampleProgram(lanes: Int, table: Bool) -> Program {
 struct EmitTests {
     @Test("table image words pack lanes least significant first in two's complement")
     func hexWords() {
-        #expect(VerilogEmitter.hexWord([(-1, 8)]) == "ff")
-        #expect(VerilogEmitter.hexWord([(1, 8), (-128, 8)]) == "8001")
-        #expect(VerilogEmitter.hexWord([(5, 3), (1, 1)]) == "d")
-        #expect(VerilogEmitter.hexWord([(3, 5), (16384, 15)]) == "80003")
-        #expect(VerilogEmitter.hexWord([(-256, 9)]) == "100")
+        func hex(_ fields: [(value: Int, bits: Int)]) -> String {
+            var image = MemoryImage(suffix: "x", width: fields.reduce(0) { $0 + $1.bits })
+            image.append(fields)
+            return String(image.hexText.dropLast())
+        }
+        #expect(hex([(-1, 8)]) == "ff")
+        #expect(hex([(1, 8), (-128, 8)]) == "8001")
+        #expect(hex([(5, 3), (1, 1)]) == "d")
+        #expect(hex([(3, 5), (16384, 15)]) == "80003")
+        #expect(hex([(-256, 9)]) == "100")
+        #expect(hex([(-1, 64), (1, 2)]) == "1ffffffffffffffff")
+    }
+
+    @Test("live width counts the bit columns that change between words")
+    func liveWidth() {
+        var image = MemoryImage(suffix: "x", width: 12)
+        image.append([(5, 4), (0, 4), (-1, 4)])
+        image.append([(6, 4), (0, 4), (-1, 4)])
+        #expect(image.liveWidth == 2)   // bits 0 and 1 differ; the rest are constant columns
+        image.append([(6, 4), (8, 4), (-1, 4)])
+        #expect(image.liveWidth == 3)
     }
 
     @Test("pair, bias and requantizer images hold every output once, zero-padded lanes")

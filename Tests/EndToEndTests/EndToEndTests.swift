@@ -2,6 +2,7 @@
 // the same integers as the Swift engine, including all-min and all-max inputs.
 // A missing simulator fails these tests; it never skips them.
 import Driver
+import Estimate
 import Foundation
 import HardwareIR
 import LUTForgeTestSupport
@@ -27,16 +28,30 @@ func verifyDigits(_ dir: String) throws -> VerifyReport {
     return try Driver.verify(options)
 }
 
-func expectBitExact(_ report: VerifyReport, _ program: Program, vectors: Int) {
+func expectBitExact(_ report: VerifyReport, _ program: Program, vectors: Int, simulators: [String] = ["verilator", "csim"]) {
     #expect(report.bitExact)
-    for name in ["verilator", "csim"] {
+    for name in simulators {
         let s = report.simulators[name]
         #expect(s != nil, "simulator \(name) did not run")
         #expect(s?.vectors == vectors)
         #expect(s?.mismatches == 0, "\(name): \(s?.firstMismatch ?? "")")
     }
-    // The analytic schedule in HardwareIR is exactly what Verilator measures.
+    // The analytic schedule in HardwareIR is exactly what Verilator measures: the latency of
+    // one vector at a time, and the interval between inferences streamed back to back.
     #expect(report.simulators["verilator"]?.cyclesPerInference == program.latencyCycles)
+    #expect(report.simulators["verilator"]?.intervalCycles == program.initiationIntervalCycles)
+    #expect(CycleModel.kernels(program).reduce(0) { $0 + $1.latencyCycles } == program.latencyCycles)
+}
+
+/// The resource model against Yosys xc7: DSP and block RAM exactly, logic LUTs within `lutTolerance` when given.
+func expectModelMatches(_ synth: SynthesisReport, _ program: Program, lutTolerance: Double? = nil, _ label: String = "") {
+    let model = ResourceModel.total(program)
+    #expect(synth.dsp == model.dsp, "\(label): Yosys \(synth.dsp) DSP48E1, model \(model.dsp)")
+    #expect(synth.bram18 == model.bram18, "\(label): Yosys \(synth.bram18) BRAM18, model \(model.bram18)")
+    if let lutTolerance {
+        let error = abs(Double(model.luts - synth.luts)) / Double(synth.luts)
+        #expect(error <= lutTolerance, "\(label): Yosys \(synth.luts) LUT, model \(model.luts) (\(Int(error * 100))% off)")
+    }
 }
 
 @Suite("End to end", .serialized)

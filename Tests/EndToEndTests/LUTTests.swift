@@ -59,14 +59,17 @@ struct LUTTests {
         let synth = try Driver.synthesize(dir, family: .xc7)
         #expect(synth.dsp == 0, "LUT datapath mapped \(synth.dsp) DSP cells: \(synth.cells)")
         #expect(synth.bram18 > 0)
+        expectModelMatches(synth, compiled.program, lutTolerance: 0.25, "LUT digits")
         #expect(FileManager.default.fileExists(atPath: "\(dir)/synth.json"))
     }
 
     @Test("the dense design of the same model does use DSP cells (the count is real)")
     func denseUsesDSP() throws {
         let dir = temporaryDirectory("lutforge-dense-synth") + "/design"
-        _ = try Driver.compile(CompileOptions(model: "\(digitsExample)/digits.onnx", output: dir, lanes: 2))
-        #expect(try Driver.synthesize(dir, family: .xc7).dsp > 0)
+        let compiled = try Driver.compile(CompileOptions(model: "\(digitsExample)/digits.onnx", output: dir, lanes: 2))
+        let synth = try Driver.synthesize(dir, family: .xc7)
+        #expect(synth.dsp > 0)
+        expectModelMatches(synth, compiled.program, lutTolerance: 0.25, "dense lanes 2")
     }
 
     @Test("odd widths: input not a multiple of v, outputs not a multiple of S, every lane option",

@@ -97,6 +97,7 @@ struct SparseTests {
         let model = ResourceModel.dsp(compiled.program)
         let synth = try Driver.synthesize(dir, family: .xc7)
         #expect(synth.dsp == model, "\(sparsity): Yosys \(synth.dsp) DSP48E1, model \(model)")
+        expectModelMatches(synth, compiled.program, lutTolerance: 0.25, sparsity)
         if sparsity == "2:4" {
             let dense = ResourceModel.dsp(try Driver.lower(dspOptions("\(digitsExample)/digits.onnx", "", lanes: lanes)))
             #expect(Double(synth.dsp) <= 0.55 * Double(dense))
@@ -152,6 +153,7 @@ struct OutlierTests {
                 let synth = try Driver.synthesize(dir, family: .xc7)
                 #expect(synth.dsp == ResourceModel.dsp(compiled.program))
                 #expect(synth.dsp == 3)   // one outlier multiply-add per layer
+                expectModelMatches(synth, compiled.program, lutTolerance: 0.25, "LUT with 2% outliers")
             }
         }
         #expect(accuracy[1] >= accuracy[0])
