@@ -55,7 +55,7 @@ public struct EstimateReport: Codable, Sendable, Equatable {
     /// Vendor part.
     public var part: String
     /// Clock, MHz.
-    public var clockMHz: Double
+    public var clockMhz: Double
     /// Cycles from the first input beat to the last output beat.
     public var latencyCycles: Int
     /// Cycles between inferences streamed back to back.
@@ -108,7 +108,7 @@ public struct EstimateReport: Codable, Sendable, Equatable {
         if !device.isAMD { notes.append("\(device.id) is not an AMD device: run `lutforge synth DIR --family ice40` for its real figures") }
         if device.family == "versal" { notes.append("Versal DSP58 and UltraScale+ DSP48E2 are counted as DSP48E1 (one per multiply)") }
         return EstimateReport(
-            device: device.id, deviceName: device.name, part: device.part, clockMHz: clockMHz, latencyCycles: program.latencyCycles,
+            device: device.id, deviceName: device.name, part: device.part, clockMhz: clockMHz, latencyCycles: program.latencyCycles,
             intervalCycles: program.initiationIntervalCycles, latencyUs: us(program.latencyCycles),
             throughputPerSecond: (clockMHz * 1e6 / Double(max(program.initiationIntervalCycles, 1))).rounded(),
             layers: layers, total: totals, utilisationPercent: utilisation, fits: fits, synthesis: synthTotals, notes: notes)

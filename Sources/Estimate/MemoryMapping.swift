@@ -23,7 +23,7 @@ public struct MemoryPlacement: Codable, Sendable, Equatable {
     public var blocks: Int
     /// 18 Kb block RAM halves of all instances.
     public var bram18: Int
-    /// LUTs of all instances when the memory is in logic.
+    /// LUTs of all instances: the memory itself when in logic, else the read mux of a depth split.
     public var luts: Int
     /// Flip-flops of all instances (the registered read of a logic memory).
     public var flipFlops: Int
@@ -66,7 +66,7 @@ public enum XC7MemoryMapper {
         // The logic fallback wins unless a block RAM configuration is strictly cheaper
         // than its cost truncated to an integer (as memory_libmap compares them).
         var best = Double(Int(Double(depth * live) * logicCostPerBit))
-        var chosen: (Geometry, Int)?
+        var chosen: (Geometry, Int, Int)?
         for g in geometries {
             for index in g.readWidths {
                 let wordsPerBlock = 1 << (g.addressBits - index)
@@ -75,14 +75,16 @@ public enum XC7MemoryMapper {
                 let cost = g.cost * Double(blocks) + muxCost * Double((ranges - 1) * live) + emulationCost
                 if cost < best {
                     best = cost
-                    chosen = (g, blocks)
+                    chosen = (g, blocks, ranges)
                 }
             }
         }
-        if let (g, blocks) = chosen {
+        if let (g, blocks, ranges) = chosen {
             placement.primitive = g.primitive
             placement.blocks = blocks
             placement.bram18 = blocks * g.halves * image.copies
+            // Words split across blocks by depth come back through a ranges:1 mux per bit (a LUT6 per 4 inputs).
+            placement.luts = ranges > 1 ? live * ((ranges + 2) / 3) * image.copies : 0
         } else {
             placement.primitive = "logic"
             placement.luts = logicLUTs(depth: depth, width: live) * image.copies

@@ -28,7 +28,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
     /// Device id and part.
     public var device: String
     /// Clock, MHz.
-    public var clockMHz: Double
+    public var clockMhz: Double
     /// This machine: processor count and OS.
     public var cpu: String
     /// Threads used for the all-threads timing.
@@ -88,7 +88,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         #endif
         let os = ProcessInfo.processInfo.operatingSystemVersionString
         return PerformanceReport(
-            device: device, clockMHz: clockMHz, cpu: "\(ProcessInfo.processInfo.processorCount) cores, \(os)", threads: threads,
+            device: device, clockMhz: clockMHz, cpu: "\(ProcessInfo.processInfo.processorCount) cores, \(os)", threads: threads,
             repeats: repeats, layers: rows, total: total,
             fpgaThroughputPerSecond: (clockMHz * 1e6 / Double(max(program.initiationIntervalCycles, 1))).rounded(),
             cpuThroughputPerSecond: (1e6 / oneTotal).rounded(),
@@ -98,7 +98,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
     /// `report.md`.
     public var markdown: String {
         var s = "# LUTForge report\n\n"
-        s += "FPGA: \(device) at \(String(format: "%g", clockMHz)) MHz (cycle model). CPU: Swift reference engine on this machine (\(cpu)), batch 1.\n\n"
+        s += "FPGA: \(device) at \(String(format: "%g", clockMhz)) MHz (cycle model). CPU: Swift reference engine on this machine (\(cpu)), batch 1.\n\n"
         s += "| layer | FPGA cycles | FPGA µs | CPU µs (1 thread) | CPU µs (\(threads) threads) | CPU / FPGA |\n|---|---:|---:|---:|---:|---:|\n"
         for r in layers + [total] {
             let name = r.name == "total" ? "**total**" : r.name
@@ -111,7 +111,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
 
     /// One-paragraph summary for the terminal.
     public var summary: String {
-        "FPGA \(device) @ \(String(format: "%g", clockMHz)) MHz: \(f(total.fpgaUs)) µs per inference, \(Int(fpgaThroughputPerSecond)) inferences/s streamed; "
+        "FPGA \(device) @ \(String(format: "%g", clockMhz)) MHz: \(f(total.fpgaUs)) µs per inference, \(Int(fpgaThroughputPerSecond)) inferences/s streamed; "
             + "CPU (Swift engine, 1 thread): \(f(total.cpuUs)) µs; CPU / FPGA = \(String(format: "%.2f", total.speedup))×"
     }
 
@@ -135,7 +135,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         <?xml version="1.0" encoding="UTF-8"?>
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(left + width + 90))" height="\(Int(height))" font-family="sans-serif" font-size="11">
         <title>LUTForge: FPGA model vs CPU per layer (µs, log scale)</title>
-        <text x="10" y="18" font-size="14">\(esc("Latency per layer, µs (log scale): \(device) at \(String(format: "%g", clockMHz)) MHz vs Swift engine"))</text>
+        <text x="10" y="18" font-size="14">\(esc("Latency per layer, µs (log scale): \(device) at \(String(format: "%g", clockMhz)) MHz vs Swift engine"))</text>
 
         """
         for (i, (label, color, _)) in series.enumerated() {

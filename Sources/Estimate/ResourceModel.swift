@@ -45,14 +45,14 @@ public enum ResourceModel {
                 r.dsp = k.lanes * k.chainLength + (k.accumulator.bits <= 25 ? 1 : 0)
                 // Control and emit (~40), per lane its accumulator, chain adders and lane mux,
                 // the N-of-M input selects of sparse chains, the input-window read, and the
-                // requantizer's rounding shift and clamp (≈ scaled bits × shift bits).
+                // requantizer's rounding shift and clamp (≈ scaled bits × (shift bits + 1)).
                 let sparseSelect = k.kept < k.blockSize ? k.lanes * k.chainLength * k.input.bits * (k.blockSize - 1) / 4 : 0
                 let window = k.blocksPerCycle * k.blockSize * k.input.bits * ((k.inputCount + 63) / 64)
                 r.luts += 40 + k.lanes * (k.chainLength * 8 + k.accumulator.bits) + sparseSelect + window
-                    + k.scaled.bits * k.shift.bits + (k.accumulator.bits <= 25 ? 0 : fabricMultiplierLUTs(k.accumulator.bits, k.multiplier.bits))
+                    + k.scaled.bits * (k.shift.bits + 1) + (k.accumulator.bits <= 25 ? 0 : fabricMultiplierLUTs(k.accumulator.bits, k.multiplier.bits))
                 r.lutram = bufferLUTs(words: k.inputCount, bits: k.input.bits, readPorts: k.blocksPerCycle * k.blockSize)
                     + k.lanes * bufferLUTs(words: k.passes, bits: k.output.bits, readPorts: 1)
-                r.flipFlops += 60 + k.lanes * (2 * k.accumulator.bits + k.chainLength * (k.input.bits + k.weight.bits))
+                r.flipFlops += 60 + k.lanes * (k.accumulator.bits + k.chainLength * k.input.bits)
                     + 2 * k.scaled.bits + k.blocksPerCycle * k.blockSize * k.input.bits
             case let .lut(k):
                 r.dsp = k.columnLanes * (k.outliers?.lanes ?? 0)
@@ -61,7 +61,7 @@ public enum ResourceModel {
                 // and with outliers the N_IN:1 input select per outlier lane and the M2 fabric multiplier.
                 r.luts += 250 + 3 * k.searchLanes * k.vectorLength * k.input.bits
                     + k.columnLanes * k.positionLanes * (k.entry.bits * k.weightCentroids / 3 + k.accumulator.bits)
-                    + k.scaled.bits * k.shift.bits
+                    + k.scaled.bits * (k.shift.bits + 1)
                 if let o = k.outliers {
                     r.luts += k.columnLanes * o.lanes * k.input.bits * ((k.inputCount + 2) / 3)
                         + k.columnLanes * fabricMultiplierLUTs(o.accumulator.bits, o.multiplier.bits)

@@ -37,7 +37,7 @@ public struct SynthesisReport: Codable, Sendable, Equatable {
     /// nextpnr's utilisation, `used / available` by resource (`ICESTORM_LC`, …).
     public var utilisation: [String: String]?
     /// nextpnr's maximum frequency of `clk`, MHz.
-    public var fmaxMHz: Double?
+    public var fmaxMhz: Double?
     /// The bitstream, relative to the design directory.
     public var bitstream: String?
     /// Notes (for example, DSP inference turned off because the multipliers do not fit).
@@ -84,7 +84,7 @@ public enum Synthesis {
             let lutram = 4 * (count("RAM32M") + count("RAM64M")) + 2 * (count("RAM32X1D") + count("RAM64X1D")) + count("SRL")
             return SynthesisReport(
                 family: family, cells: cells, dsp: count("DSP48"), bram18: count("RAMB18") + 2 * count("RAMB36"), ebr4k: 0,
-                luts: count("LUT"), lutram: lutram, flipFlops: count("FD"), device: nil, utilisation: nil, fmaxMHz: nil,
+                luts: count("LUT"), lutram: lutram, flipFlops: count("FD"), device: nil, utilisation: nil, fmaxMhz: nil,
                 bitstream: nil, notes: [], seconds: Date().timeIntervalSince(start))
         case .ice40:
             return try ice40(designDir: designDir, rtl: rtl, read: read, stat: stat, bitstream: bitstream, device: device,
@@ -114,7 +114,7 @@ public enum Synthesis {
         func count(_ prefix: String) -> Int { cells.filter { $0.key.hasPrefix(prefix) }.values.reduce(0, +) }
         var report = SynthesisReport(
             family: .ice40, cells: cells, dsp: count("SB_MAC16"), bram18: 0, ebr4k: count("SB_RAM40_4K"), luts: count("SB_LUT4"),
-            lutram: 0, flipFlops: count("SB_DFF"), device: nil, utilisation: nil, fmaxMHz: nil, bitstream: nil, notes: notes, seconds: 0)
+            lutram: 0, flipFlops: count("SB_DFF"), device: nil, utilisation: nil, fmaxMhz: nil, bitstream: nil, notes: notes, seconds: 0)
         guard bitstream else {
             report.seconds = Date().timeIntervalSince(start)
             return report
@@ -146,7 +146,7 @@ public enum Synthesis {
                                       installHint: "install it with scripts/setup.sh (Debian package fpga-icestorm)"))
         report.device = device.id
         report.utilisation = utilisation(log)
-        report.fmaxMHz = fmax(log)
+        report.fmaxMhz = fmax(log)
         report.bitstream = "bitstream/lutforge_top.bin"
         try? FileManager.default.removeItem(atPath: out)
         try FileManager.default.moveItem(atPath: work, toPath: out)

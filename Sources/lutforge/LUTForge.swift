@@ -184,7 +184,7 @@ struct Synth: ParsableCommand {
             print("yosys synth_ice40: \(r.luts) SB_LUT4, \(r.flipFlops) FF, \(r.dsp) SB_MAC16, \(r.ebr4k) SB_RAM40_4K (\(String(format: "%.1f", r.seconds)) s) -> \(design)/synth.json")
             if let b = r.bitstream, let d = r.device {
                 let lc = r.utilisation?["ICESTORM_LC"] ?? "?"
-                print("nextpnr-ice40 \(d): \(lc) logic cells, Fmax \(r.fmaxMHz.map { String(format: "%.2f MHz", $0) } ?? "unknown"); bitstream \(design)/\(b)")
+                print("nextpnr-ice40 \(d): \(lc) logic cells, Fmax \(r.fmaxMhz.map { String(format: "%.2f MHz", $0) } ?? "unknown"); bitstream \(design)/\(b)")
             }
         }
     }
@@ -199,7 +199,7 @@ struct Estimate: ParsableCommand {
 
     func run() {
         let e = attempt { try Driver.estimate(design, device: device, clockMHz: clockMhz) }
-        print("\(e.deviceName) (\(e.part)) at \(String(format: "%g", e.clockMHz)) MHz")
+        print("\(e.deviceName) (\(e.part)) at \(String(format: "%g", e.clockMhz)) MHz")
         print("latency \(e.latencyCycles) cycles = \(e.latencyUs) µs; interval \(e.intervalCycles) cycles = \(Int(e.throughputPerSecond)) inferences/s")
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         print(pad("layer", 10) + pad("cycles", 9) + pad("busy", 9) + pad("LUT", 8) + pad("LUTRAM", 8) + pad("FF", 8) + pad("DSP", 6) + "BRAM18")
