@@ -8,9 +8,9 @@ import Testing
 
 @Suite("Command line")
 struct CommandLineTests {
-    func compileFails(_ model: String, mentioning parts: [String]) throws {
+    func compileFails(_ model: String, mentioning parts: [String], options: [String] = []) throws {
         let out = temporaryDirectory() + "/design"
-        let r = try runCommand(lutforgeExecutable, ["compile", model, "-o", out])
+        let r = try runCommand(lutforgeExecutable, ["compile", model, "-o", out] + options)
         #expect(r.status != 0)
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1, "expected one line, got: \(r.stderr)")
@@ -53,6 +53,24 @@ struct CommandLineTests {
         let text = "\(dir)/model.onnx"
         try Data("this is not protobuf\n".utf8).write(to: URL(fileURLWithPath: text))
         try compileFails(text, mentioning: [text])
+    }
+
+    @Test("an unknown device or a bad clock is one line listing the known devices, and no output")
+    func badTarget() throws {
+        let model = "\(digitsExample)/digits.onnx"
+        try compileFails(model, mentioning: ["unknown device 'xc9999'", "arty-a7-35t", "ice40-up5k"], options: ["--device", "xc9999"])
+        try compileFails(model, mentioning: ["--clock-mhz must be in (0, 2000]"], options: ["--clock-mhz", "0"])
+    }
+
+    @Test("synth --bitstream without --family ice40, and estimate of a non-design, fail in one line")
+    func badSynth() throws {
+        let out = temporaryDirectory() + "/design"
+        #expect(try runCommand(lutforgeExecutable, ["compile", "\(digitsExample)/digits.onnx", "-o", out]).status == 0)
+        let r = try runCommand(lutforgeExecutable, ["synth", out, "--bitstream"])
+        #expect(r.status == 1 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--bitstream needs --family ice40"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/synth.json"))
+        let e = try runCommand(lutforgeExecutable, ["estimate", temporaryDirectory()])
+        #expect(e.status == 1 && e.stderr.contains("not a LUTForge design directory"), "\(e.stderr)")
     }
 
     @Test("a failed compile leaves the previous output intact")
