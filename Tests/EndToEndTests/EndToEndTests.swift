@@ -54,6 +54,18 @@ func expectModelMatches(_ synth: SynthesisReport, _ program: Program, lutToleran
     }
 }
 
+/// `estimate.json` (written now) against the `verify.json` Verilator figures already in `dir`.
+func expectEstimateMatchesVerify(_ dir: String) throws {
+    _ = try Driver.estimate(dir)
+    func load(_ name: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)"))) as? [String: Any])
+    }
+    let estimate = try load("estimate.json"), verify = try load("verify.json")
+    let verilator = try #require((verify["simulators"] as? [String: Any])?["verilator"] as? [String: Any])
+    #expect(estimate["latency_cycles"] as? Int == verilator["cycles_per_inference"] as? Int)
+    #expect(estimate["interval_cycles"] as? Int == verilator["interval_cycles"] as? Int)
+}
+
 @Suite("End to end", .serialized)
 struct EndToEndTests {
     @Test("digits example: bit-exact on the whole test split, accuracy within 1 point of float")
@@ -62,6 +74,7 @@ struct EndToEndTests {
         let model = "\(digitsExample)/digits.onnx"
         let compiled = try Driver.compile(CompileOptions(model: model, output: dir, lanes: 4))
         let report = try verifyDigits(dir)
+        try expectEstimateMatchesVerify(dir)
         expectBitExact(report, compiled.program, vectors: 449)
         let accuracy = try #require(report.accuracy)
         let float = try #require(accuracy.float)

@@ -110,6 +110,20 @@ struct EstimateTests {
         #expect(try String(contentsOfFile: "\(dir)/hls/vitis_hls.tcl", encoding: .utf8).contains("set_part {xczu7ev-ffvc1156-2-e}"))
     }
 
+    @Test("an iCE40 target gets project/ice40.sh (valid sh) and no Vivado project; its HLS script keeps an AMD part")
+    func ice40Project() throws {
+        let dir = temporaryDirectory() + "/design"
+        var options = CompileOptions(model: "\(digitsExample)/digits.onnx", output: dir)
+        options.device = "ice40-up5k"
+        let program = try Driver.compile(options).program
+        #expect(program.target == Target(device: "ice40-up5k", part: "up5k sg48", vendor: "Lattice", clockMHz: 12))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/project/vivado.tcl"))
+        let script = try String(contentsOfFile: "\(dir)/project/ice40.sh", encoding: .utf8)
+        #expect(script.contains("nextpnr-ice40 --up5k --package sg48") && script.contains("--freq 12"))
+        #expect(try runCommand("/bin/sh", ["-n", "\(dir)/project/ice40.sh"]).status == 0)
+        _ = try filesNamed(byTcl: "\(dir)/hls/vitis_hls.tcl")
+    }
+
     @Test("estimate.json cycles equal verify.json's Verilator cycles; report.md has FPGA µs, CPU µs and the ratio per layer; report.svg is SVG")
     func estimateAndReport() throws {
         let dir = temporaryDirectory() + "/design"

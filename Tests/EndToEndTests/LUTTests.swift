@@ -52,6 +52,7 @@ struct LUTTests {
         guard case let .lut(first) = compiled.program.kernels[0] else { Issue.record("not a LUT kernel"); return }
         #expect(first.vectorLength == 2 && first.activationCentroids == 64 && first.weightCentroids == 16 && first.entry.bits == 8)
         let report = try verifyDigits(dir)
+        try expectEstimateMatchesVerify(dir)
         expectBitExact(report, compiled.program, vectors: 449)
         let accuracy = try #require(report.accuracy)
         #expect(try #require(accuracy.float) - accuracy.hardware <= 0.02)

@@ -147,6 +147,7 @@ struct OutlierTests {
             let dir = temporaryDirectory("lutforge-outliers") + "/design"
             let compiled = try Driver.compile(lutOptions(model, dir) { $0.outliers = fraction })
             let report = try verifyDigits(dir)
+            try expectEstimateMatchesVerify(dir)
             expectBitExact(report, compiled.program, vectors: 449)
             accuracy.append(try #require(report.accuracy).hardware)
             if fraction > 0 {
