@@ -184,7 +184,6 @@ module lf_lut_linear #(
         end
     endtask
 
-    integer z;
     always @(posedge clk) begin
         if (rst) begin
             state <= S_LOAD;
@@ -361,10 +360,10 @@ module lf_lut_linear #(
             new_k = run_k;
         end
     end
+    // abuf needs no reset: search writes every position before lookups read it, and
+    // padding positions (p >= P) are read as index 0 below.
     always @(posedge clk) begin
-        if (rst) begin
-            for (z = 0; z < PB * PL; z = z + 1) abuf[z] <= {KB{1'b0}};
-        end else if (s_v_b) begin
+        if (!rst && s_v_b) begin
             run_d <= new_d;
             run_k <= new_k;
             if (s_last_b) abuf[s_pos_b] <= new_k;
@@ -380,7 +379,9 @@ module lf_lut_linear #(
         for (q = 0; q < PL; q = q + 1) begin : g_addr
             localparam integer Q_I = q;
             wire [AB-1:0] ai = abase + Q_I[AB-1:0];
-            wire [KB-1:0] a = abuf[ai];
+            // Padding positions past P have all-zero table rows; index 0 keeps their address in range.
+            localparam [31:0] P_U = P;
+            wire [KB-1:0] a = ({{(32-AB){1'b0}}, ai} < P_U) ? abuf[ai] : {KB{1'b0}};
             if (TA_BITS > KB) begin : g_wide
                 assign tab_addr[q*TA_BITS +: TA_BITS] = tbase + {{(TA_BITS-KB){1'b0}}, a};
             end else begin : g_narrow

@@ -25,6 +25,7 @@ public enum DesignDirectory {
         let old = parent.appendingPathComponent(".\(name).old-\(pid)")
         do {
             try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+            recover(name, in: parent)
             try? fm.removeItem(at: temp)
             try fm.createDirectory(at: temp, withIntermediateDirectories: true)
             for (relative, text) in files.sorted(by: { $0.key < $1.key }) {
@@ -46,6 +47,26 @@ public enum DesignDirectory {
             try? fm.removeItem(at: temp)
             if fm.fileExists(atPath: old.path), !fm.fileExists(atPath: target.path) { try? fm.moveItem(at: old, to: target) }
             throw OutputError(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    /// Cleans up after a writer that was killed: its temporary sibling is deleted, and if it died
+    /// between moving the old directory aside and moving the new one in, the old one is put back.
+    static func recover(_ name: String, in parent: URL) {
+        let fm = FileManager.default
+        guard let siblings = try? fm.contentsOfDirectory(atPath: parent.path) else { return }
+        let target = parent.appendingPathComponent(name)
+        for sibling in siblings.sorted() {
+            for kind in ["tmp", "old"] where sibling.hasPrefix(".\(name).\(kind)-") {
+                guard let pid = Int32(sibling.dropFirst(".\(name).\(kind)-".count)), pid != ProcessInfo.processInfo.processIdentifier,
+                      kill(pid, 0) != 0 else { continue }   // still running: not ours to touch
+                let url = parent.appendingPathComponent(sibling)
+                if kind == "old" && !fm.fileExists(atPath: target.path) {
+                    try? fm.moveItem(at: url, to: target)
+                } else {
+                    try? fm.removeItem(at: url)
+                }
+            }
         }
     }
 

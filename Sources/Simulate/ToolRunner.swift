@@ -61,6 +61,12 @@ public enum ToolRunner {
         return nil
     }
 
+    /// `timeout`, capped by `$LUTFORGE_TOOL_TIMEOUT` (seconds) when that is set.
+    static func timeLimit(_ timeout: Double) -> Double {
+        guard let cap = ProcessInfo.processInfo.environment["LUTFORGE_TOOL_TIMEOUT"].flatMap(Double.init), cap > 0 else { return timeout }
+        return min(timeout, cap)
+    }
+
     /// Runs the invocation to completion and returns its combined output; throws on any failure.
     @discardableResult
     public static func run(_ inv: Invocation) throws -> String {
@@ -68,31 +74,60 @@ public enum ToolRunner {
             throw ToolError.notFound(tool: inv.executable, hint: inv.installHint)
         }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("lutforge-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: exe)
-        process.arguments = inv.arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: inv.workspace)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        if done.wait(timeout: .now() + inv.timeout) == .timedOut {
-            process.terminate()
-            if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); done.wait() }
-            try? handle.close()
-            throw ToolError.timedOut(command: inv.commandLine, seconds: inv.timeout)
-        }
-        try? handle.close()
+        let limit = timeLimit(inv.timeout)
+        let status = try spawnAndWait(exe, inv.arguments, in: inv.workspace, log: log.path, limit: limit)
+        guard let status else { throw ToolError.timedOut(command: inv.commandLine, seconds: limit) }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        guard status == 0 else {
             let tail = output.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).joined(separator: "\n")
-            throw ToolError.failed(command: inv.commandLine, status: process.terminationStatus, tail: tail)
+            throw ToolError.failed(command: inv.commandLine, status: status, tail: tail)
         }
         return output
+    }
+
+    /// Runs `exe` in its own process group with stdout and stderr to `log` and returns its exit
+    /// status, or nil when it outlived `limit` seconds: then the whole group (make's compilers,
+    /// a script's children) gets SIGTERM and, 2 s later, SIGKILL.
+    static func spawnAndWait(_ exe: String, _ arguments: [String], in workspace: String, log: String, limit: Double) throws -> Int32? {
+        let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ToolError.failed(command: exe, status: -1, tail: "cannot create \(log)") }
+        defer { close(fd) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        // coreutils env changes into the workspace and execs the tool (Swift's Glibc lacks addchdir_np).
+        let argv = (["/usr/bin/env", "--chdir=\(workspace)", "--", exe] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw ToolError.failed(command: exe, status: rc, tail: String(cString: strerror(rc))) }
+        let deadline = Date().addingTimeInterval(limit)
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return -1 }
+            if Date() >= deadline {
+                kill(-pid, SIGTERM)
+                let grace = Date().addingTimeInterval(2)
+                while waitpid(pid, &status, WNOHANG) == 0 && Date() < grace { usleep(20_000) }
+                kill(-pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                return nil
+            }
+            usleep(5_000)
+        }
+        // Exit status, or 128 + signal like a shell reports it.
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
     }
 }

@@ -11,7 +11,7 @@ struct LUTForgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lutforge",
         abstract: "Compile quantized neural networks into FPGA accelerators and prove them bit-exact.",
-        subcommands: [Compile.self, Verify.self, Estimate.self, Synth.self, Report.self, Run.self, Demo.self])
+        subcommands: [Compile.self, Verify.self, Estimate.self, Synth.self, Report.self, Run.self, Demo.self, DiffTest.self])
 }
 
 /// Prints a one-line error and exits non-zero; every user-facing failure ends here.
@@ -274,5 +274,44 @@ struct Demo: ParsableCommand {
         let perf = attempt { try Driver.report(output) }
         print(perf.summary)
         print("details: \(output)/report.md, \(output)/report.svg")
+    }
+}
+
+struct DiffTest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "difftest",
+        abstract: "Generate random models, compile and verify each with all engines; shrink and keep any mismatch.")
+
+    @Option(help: "Designs to generate.") var designs: Int = 10
+    @Option(help: "Seed of the run (design i gets a seed derived from it).") var seed: UInt64 = 1
+    @Option(help: "Random vectors per design, after the all-minimum, all-maximum and two alternating ones.") var vectors: Int = 12
+    @Option(help: "Largest number of layers.") var maxDepth: Int = 6
+    @Option(help: "Largest layer width.") var maxWidth: Int = 300
+    @Option(help: "Comma-separated simulators besides the Swift engine.") var simulators: String = "verilator,csim"
+    @Option(help: "Where designs are built (passing ones are deleted).") var work: String = ".lutforge-difftest"
+    @Option(help: "Where reproductions of mismatches go.") var repro: String = "difftest-repro"
+    @Flag(help: "Test hook: corrupt the first bias image after each compile, to see a mismatch caught, shrunk and written out.") var injectFault = false
+
+    func run() {
+        guard designs >= 1, vectors >= 0, (1...6).contains(maxDepth), (1...4096).contains(maxWidth) else {
+            fail(UsageError("--designs ≥ 1, --vectors ≥ 0, --max-depth in 1...6 and --max-width in 1...4096 are required"))
+        }
+        var options = DiffTestOptions(workDirectory: URL(fileURLWithPath: work).standardizedFileURL.path,
+                                      reproDirectory: URL(fileURLWithPath: repro).standardizedFileURL.path)
+        options.designs = designs
+        options.seed = seed
+        options.vectors = vectors
+        options.maxDepth = maxDepth
+        options.maxWidth = maxWidth
+        options.simulators = simulators.split(separator: ",").map(String.init)
+        options.injectFault = injectFault
+        let start = Date()
+        let summary = Driver.diffTest(options) { line in
+            print(line)
+            fflush(stdout)
+        }
+        try? FileManager.default.removeItem(atPath: options.workDirectory)
+        print("difftest: \(summary.results.count) designs, \(summary.bitExact) bit-exact, \(summary.rejected) rejected by the compiler, \(summary.mismatches) mismatching, \(summary.failures) failed (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)")
+        if summary.mismatches + summary.failures > 0 { Foundation.exit(1) }
     }
 }
