@@ -123,6 +123,8 @@ public struct DiffCase: Codable, Sendable, Equatable {
 public struct DiffTestOptions: Sendable {
     /// Designs to generate.
     public var designs = 10
+    /// Index of the first design, to continue or split a long run.
+    public var first = 0
     /// Seed of the run: design `i` uses a seed derived from it.
     public var seed: UInt64 = 1
     /// Random vectors per design, after the all-minimum, all-maximum and two alternating ones.
@@ -252,7 +254,7 @@ extension Driver {
     /// Runs `options.designs` random designs; `progress` gets one line per design.
     public static func diffTest(_ options: DiffTestOptions, progress: (String) -> Void = { _ in }) -> DiffTestSummary {
         var summary = DiffTestSummary()
-        for i in 0..<options.designs {
+        for i in options.first..<(options.first + options.designs) {
             let c = DiffCase.random(seed: diffSeed(options.seed, i), maxDepth: options.maxDepth, maxWidth: options.maxWidth)
             let dir = "\(options.workDirectory)/design-\(i)"
             let start = Date()
@@ -280,7 +282,7 @@ extension Driver {
             case let .mismatch(repro, detail): "MISMATCH (\(detail)); reproduction in \(repro)"
             case let .failure(why): "FAILURE: \(why)"
             }
-            progress("design \(i + 1)/\(options.designs) seed \(String(c.seed, radix: 16)) [\(c.summary)]: \(verdict) (\(seconds))")
+            progress("design \(i + 1)/\(options.first + options.designs) seed \(String(c.seed, radix: 16)) [\(c.summary)]: \(verdict) (\(seconds))")
         }
         return summary
     }

@@ -283,6 +283,7 @@ struct DiffTest: ParsableCommand {
         abstract: "Generate random models, compile and verify each with all engines; shrink and keep any mismatch.")
 
     @Option(help: "Designs to generate.") var designs: Int = 10
+    @Option(help: "Index of the first design (to continue a run or split it across machines).") var first: Int = 0
     @Option(help: "Seed of the run (design i gets a seed derived from it).") var seed: UInt64 = 1
     @Option(help: "Random vectors per design, after the all-minimum, all-maximum and two alternating ones.") var vectors: Int = 12
     @Option(help: "Largest number of layers.") var maxDepth: Int = 6
@@ -299,6 +300,7 @@ struct DiffTest: ParsableCommand {
         var options = DiffTestOptions(workDirectory: URL(fileURLWithPath: work).standardizedFileURL.path,
                                       reproDirectory: URL(fileURLWithPath: repro).standardizedFileURL.path)
         options.designs = designs
+        options.first = max(0, first)
         options.seed = seed
         options.vectors = vectors
         options.maxDepth = maxDepth
