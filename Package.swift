@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "lutforge", dependencies: [
             "Driver", "HardwareIR", "Lowering", "Estimate", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .target(name: "FuzzEntries", dependencies: ["Driver", "ModelImport", "ModelGraph"]),
+        .executableTarget(name: "lutforge-fuzz", dependencies: ["FuzzEntries"]),
         .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph"],
                 path: "Tests/LUTForgeTestSupport"),
         .testTarget(name: "ModelImportTests", dependencies: [
@@ -49,7 +51,7 @@ let package = Package(
         .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "Simulate", "LUTForgeTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "Driver", "Simulate", "ReferenceEngine", "ModelImport", "HardwareIR", "Lowering", "Estimate", "ModelGraph", "Quantize",
-            "LUTForgeTestSupport", "lutforge",
+            "LUTForgeTestSupport", "lutforge", "FuzzEntries",
         ]),
     ],
     swiftLanguageModes: [.v5]

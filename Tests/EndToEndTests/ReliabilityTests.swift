@@ -2,6 +2,7 @@
 // under SIGKILL, and external tool failures.
 import Driver
 import Foundation
+import FuzzEntries
 import LUTForgeTestSupport
 import ModelGraph
 import Testing
@@ -158,5 +159,22 @@ struct ReliabilityTests {
         let m = try runCommand(lutforgeExecutable, ["synth", dir], environment: ["PATH": empty])
         #expect(m.status == 1 && m.stderr == "error: yosys: not found on PATH; install it with scripts/setup.sh (Debian package yosys)\n", "\(m.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/synth.json"))
+    }
+
+    @Test("every fuzz seed and every input a fuzzer ever crashed on replays without crashing; valid seeds are accepted",
+          arguments: FuzzTarget.allCases)
+    func fuzzReplay(target: FuzzTarget) throws {
+        let rejectedSeeds: Set<String> = ["digits_truncated.onnx"]
+        var replayed = 0
+        for dir in ["corpus", "regressions"] {
+            let path = "\(repositoryRoot)/Fuzz/\(dir)/\(target.rawValue)"
+            for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() where !name.hasPrefix(".") {
+                let data = try Data(contentsOf: URL(fileURLWithPath: "\(path)/\(name)"))
+                let accepted = target.run(data)
+                if dir == "corpus" { #expect(accepted == !rejectedSeeds.contains(name), "\(target) seed \(name)") }
+                replayed += 1
+            }
+        }
+        #expect(replayed >= 4)
     }
 }

@@ -125,6 +125,26 @@ struct ONNXProtoTests {
         return try m.serializedData()
     }
 
+    @Test("oversized, wrong-type and short tensors: one line and exit 1 from lutforge compile, naming file and tensor",
+          arguments: [("oversized", "too many elements"), ("string", "is not a supported numeric type"), ("short", "raw data has")])
+    func badTensors(kind: String, message: String) throws {
+        let data = try model { g in
+            switch kind {
+            case "oversized": g.initializer[0].dims = [1 << 20, 1 << 20]
+            case "string": g.initializer[0].dataType = Int32(Onnx_TensorProto.DataType.string.rawValue)
+            default: g.initializer[0].dims = [3, 200]
+            }
+        }
+        let dir = temporaryDirectory()
+        let path = "\(dir)/\(kind).onnx"
+        try data.write(to: URL(fileURLWithPath: path))
+        let name = try Onnx_ModelProto(serializedBytes: data).graph.initializer[0].name
+        let r = try runCommand(lutforgeExecutable, ["compile", path, "-o", "\(dir)/design"])
+        #expect(r.status == 1)
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("error: \(path): tensor '\(name)'") && r.stderr.contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/design"))
+    }
+
     @Test("initializers stored as external data are refused with the tensor's name")
     func externalData() throws {
         let data = try model { g in
