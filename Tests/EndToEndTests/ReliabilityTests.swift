@@ -90,6 +90,42 @@ struct ReliabilityTests {
         try compileFails(cyclic, mentioning: ["gemm0"])
     }
 
+    @Test("adversarial weights (all equal, or alternating in sign) driven by all-max, all-min and alternating inputs: no engine wraps, every kernel",
+          arguments: ["dense", "2:4", "lut", "lut+outliers"])
+    func adversarial(kind: String) throws {
+        for alternating in [false, true] {
+            var graph = makeMLP(widths: [37, 13, 6], activations: [.relu], style: .gemmTransB, softmax: false, seed: 4)
+            for (name, t) in graph.initializers where name.hasPrefix("w") {
+                graph.initializers[name]!.data = t.data.indices.map { alternating && $0 % 2 == 1 ? -0.5 : 0.5 }
+            }
+            let dir = temporaryDirectory()
+            var options = CompileOptions(model: try writeModel(graph, in: dir), output: "\(dir)/design", lanes: 3)
+            switch kind {
+            case "2:4": options.flags.sparsity = (2, 4)
+            case "lut": options.flags.kind = .lut
+            case "lut+outliers": options.flags.kind = .lut; options.flags.outliers = 0.1
+            default: break
+            }
+            let program = try Driver.compile(options).program
+            var verify = VerifyOptions(design: "\(dir)/design")
+            verify.vectors = 4
+            // The first four vectors are all-minimum, all-maximum and the two alternating ones; the
+            // Swift engine throws if any value leaves its proven type, the others must then agree.
+            let report = try Driver.verify(verify)
+            #expect(report.bitExact, "\(kind) alternating=\(alternating)")
+            #expect(report.simulators.count == 2 && report.simulators.values.allSatisfy { $0.mismatches == 0 })
+            #expect(program.kernels.count == 2)
+        }
+    }
+
+    @Test("a layer whose bounds cannot be proven is refused at compile time with the reason")
+    func unprovable() throws {
+        var graph = makeMLP(widths: [4, 3], activations: [], style: .gemmTransB, softmax: false, seed: 1)
+        graph.initializers["w0"]!.data = graph.initializers["w0"]!.data.map { $0 * 1e-7 }
+        graph.initializers["b0"]!.data = [3e6, -3e6, 1]
+        try compileFails(graph, mentioning: ["beyond int32"])
+    }
+
     @Test("a compile killed at any moment (SIGKILL or SIGINT) leaves the previous output whole; the next compile cleans up")
     func killMidCompile() throws {
         let dir = temporaryDirectory()
