@@ -75,12 +75,37 @@ public struct ConfigFile: Sendable {
         return try parse(text, file: path)
     }
 
+    /// A YAML node as plain values (String-keyed dictionaries, arrays, Int, Double, Bool, String).
+    /// Yams' own `load` traps on a non-string key such as `? {a: 1}`, so the tree is walked here.
+    static func plain(_ node: Node, file: String) throws -> Any {
+        switch node {
+        case .scalar:
+            if node.null != nil { return NSNull() }
+            if let b = node.bool { return b }
+            if let i = node.int { return i }
+            if let d = node.float { return d }
+            return node.string ?? ""
+        case let .mapping(mapping):
+            var out: [String: Any] = [:]
+            for (key, value) in mapping {
+                guard case let .scalar(k) = key else { throw UsageError("\(file): keys must be plain names, not mappings or sequences") }
+                out[k.string] = try plain(value, file: file)
+            }
+            return out
+        case let .sequence(sequence):
+            return try sequence.map { try plain($0, file: file) }
+        case .alias:
+            throw UsageError("\(file): YAML aliases are not supported")
+        }
+    }
+
     /// Parses config text; `file` names it in messages and anchors relative paths.
     public static func parse(_ text: String, file: String) throws -> ConfigFile {
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
             throw UsageError("\(file): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
+        let root = try node.map { try plain($0, file: file) }
         var config = ConfigFile()
         guard let root else { return config }
         guard let top = root as? [String: Any] else { throw UsageError("\(file): the config must be a mapping of keys to values") }

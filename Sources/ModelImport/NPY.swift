@@ -38,7 +38,12 @@ public struct NPYArray: Equatable, Sendable {
 
     /// Rows of a 2-D array, or the single row of a 1-D one.
     public var rows: [[Double]] {
-        let width = shape.count <= 1 ? values.count : shape.dropFirst().reduce(1, *)
+        var width = shape.count <= 1 ? values.count : 1
+        for d in shape.dropFirst() {
+            let (p, overflow) = width.multipliedReportingOverflow(by: d)
+            guard !overflow else { return [] }
+            width = p
+        }
         guard width > 0 else { return [] }
         return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<$0 + width]) }
     }
@@ -93,11 +98,17 @@ public enum NPY {
             guard let d = Int(t), d >= 0 else { throw fail("bad shape \(shapeText)") }
             shape.append(d)
         }
-        var count = 1
-        for d in shape {
+        // Row width and element count with overflow checks: a zero dimension must not hide absurd others.
+        var count = 1, rowWidth = 1
+        for (i, d) in shape.enumerated() {
             let (p, o) = count.multipliedReportingOverflow(by: d)
-            guard !o, p <= 1 << 31 else { throw fail("shape \(shape) is too large") }
+            guard !o, p <= 1 << 31, d <= 1 << 31 else { throw fail("shape \(shape) is too large") }
             count = p
+            if i > 0 {
+                let (w, ow) = rowWidth.multipliedReportingOverflow(by: d)
+                guard !ow, w <= 1 << 31 else { throw fail("shape \(shape) is too large") }
+                rowWidth = w
+            }
         }
         let start = headerStart + headerLength
         guard bytes.count - start == count * dtype.width else {
