@@ -79,12 +79,17 @@ public struct ConfigFile: Sendable {
     /// Yams' own `load` traps on a non-string key such as `? {a: 1}`, so the tree is walked here.
     static func plain(_ node: Node, file: String) throws -> Any {
         switch node {
-        case .scalar:
-            if node.null != nil { return NSNull() }
-            if let b = node.bool { return b }
-            if let i = node.int { return i }
-            if let d = node.float { return d }
-            return node.string ?? ""
+        case let .scalar(scalar):
+            // Numbers are parsed here: Yams traps on an overflowing sexagesimal such as 99999999999:1.
+            // A value YAML 1.1 would read as base 60 (`2:4`) stays a string, which is what it means here.
+            let text = scalar.string
+            switch Resolver.default.resolveTag(of: node) {
+            case .null: return NSNull()
+            case .bool: return node.bool ?? text
+            case .int: return integer(text) ?? text
+            case .float: return Double(text.replacingOccurrences(of: "_", with: "")) ?? text
+            default: return text
+            }
         case let .mapping(mapping):
             var out: [String: Any] = [:]
             for (key, value) in mapping {
@@ -97,6 +102,18 @@ public struct ConfigFile: Sendable {
         case .alias:
             throw UsageError("\(file): YAML aliases are not supported")
         }
+    }
+
+    /// A YAML integer in decimal, `0x` hexadecimal or `0o` octal, with `_` separators; nil if it does not fit.
+    static func integer(_ text: String) -> Int? {
+        var t = text.replacingOccurrences(of: "_", with: "")
+        var sign = 1
+        if t.hasPrefix("-") { sign = -1; t.removeFirst() } else if t.hasPrefix("+") { t.removeFirst() }
+        let value: Int?
+        if t.hasPrefix("0x") { value = Int(t.dropFirst(2), radix: 16) }
+        else if t.hasPrefix("0o") { value = Int(t.dropFirst(2), radix: 8) }
+        else { value = Int(t) }
+        return value.flatMap { v in sign < 0 ? (v == Int.min ? nil : -v) : v }
     }
 
     /// Parses config text; `file` names it in messages and anchors relative paths.

@@ -197,6 +197,16 @@ struct ReliabilityTests {
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/synth.json"))
     }
 
+    @Test("config reader: unquoted N:M, hex integers, and the fuzz finds (a mapping as a key, an overflowing base-60 number) as clear errors")
+    func configScalars() throws {
+        let c = try ConfigFile.parse("sparsity: 2:4\nlanes: 0x4\nka: 1_024\n", file: "c.yaml")
+        #expect(c.global.sparsity?.kept == 2 && c.global.sparsity?.block == 4 && c.global.lanes == 4 && c.global.activationCentroids == 1024)
+        #expect(throws: UsageError.self) { try ConfigFile.parse("? {ka: 32}\n: 1\n", file: "c.yaml") }
+        #expect { try ConfigFile.parse("lanes: +990000000:0220:0:200:020:0:0\n", file: "c.yaml") } throws: { error in
+            String(describing: error).contains("'lanes' must be an integer")
+        }
+    }
+
     @Test("every fuzz seed and every input a fuzzer ever crashed on replays without crashing; valid seeds are accepted",
           arguments: FuzzTarget.allCases)
     func fuzzReplay(target: FuzzTarget) throws {
