@@ -104,15 +104,13 @@ public struct ConfigFile: Sendable {
         }
     }
 
-    /// A YAML integer in decimal, `0x` hexadecimal or `0o` octal, with `_` separators; nil if it does not fit.
+    /// A YAML integer in decimal or `0x` hexadecimal, with `_` separators; nil otherwise.
     static func integer(_ text: String) -> Int? {
         var t = text.replacingOccurrences(of: "_", with: "")
         var sign = 1
         if t.hasPrefix("-") { sign = -1; t.removeFirst() } else if t.hasPrefix("+") { t.removeFirst() }
         let value: Int?
-        if t.hasPrefix("0x") { value = Int(t.dropFirst(2), radix: 16) }
-        else if t.hasPrefix("0o") { value = Int(t.dropFirst(2), radix: 8) }
-        else { value = Int(t) }
+        value = t.hasPrefix("0x") ? Int(t.dropFirst(2), radix: 16) : Int(t)
         return value.flatMap { v in sign < 0 ? (v == Int.min ? nil : -v) : v }
     }
 

@@ -59,7 +59,7 @@ public enum DesignDirectory {
         for sibling in siblings.sorted() {
             for kind in ["tmp", "old"] where sibling.hasPrefix(".\(name).\(kind)-") {
                 guard let pid = Int32(sibling.dropFirst(".\(name).\(kind)-".count)), pid != ProcessInfo.processInfo.processIdentifier,
-                      kill(pid, 0) != 0 else { continue }   // still running: not ours to touch
+                      kill(pid, 0) != 0, errno == ESRCH else { continue }   // still running: not ours to touch
                 let url = parent.appendingPathComponent(sibling)
                 if kind == "old" && !fm.fileExists(atPath: target.path) {
                     try? fm.moveItem(at: url, to: target)

@@ -34,7 +34,7 @@ public struct DiffCase: Codable, Sendable, Equatable {
         var rng = SplitMix64(seed: seed)
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
         func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
-        let primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 61, 67, 97, 127, 251, 293].filter { $0 <= maxWidth }
+        let primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 61, 67, 97, 127, 251, 293].filter { $0 <= maxWidth } + (maxWidth < 2 ? [1] : [])
         func width() -> Int {
             switch int(0...9) {
             case 0: 1
@@ -205,15 +205,17 @@ extension Driver {
         return (report, first ?? "mismatch")
     }
 
-    /// Flips the top bit of the first word of the last kernel's bias image: the sign of the
-    /// bias of an output of the first pass, which the final outputs show directly.
+    /// Flips the sign bit of the first output's bias in the last kernel's bias image, which the
+    /// final outputs show directly.
     static func corruptBiasImage(_ program: Program, rtl: String) throws {
         guard let kernel = program.kernels.last, let image = kernel.memories.first(where: { $0.suffix == "b" }) else { return }
         let name = PreparedVerilog(program).instanceNames[program.kernels.count - 1]
         let path = "\(rtl)/\(name)_b.mem"
         var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
         var digits = Array(lines[0])
-        let bit = image.width - 1, index = digits.count - 1 - bit / 4
+        // Lane 0 (the low field) always holds a real output; its sign bit is the field's top bit.
+        let lanes = switch kernel { case let .dsp(k): k.lanes; case let .lut(k): k.columnLanes }
+        let bit = image.width / lanes - 1, index = digits.count - 1 - bit / 4
         guard let v = Int(String(digits[index]), radix: 16) else { return }
         digits[index] = Character(String(v ^ (1 << (bit % 4)), radix: 16))
         lines[0] = String(digits)

@@ -17,7 +17,8 @@ extension Driver {
         let id = device ?? program.target?.device ?? DeviceDatabase.defaultID
         let d = try DeviceDatabase.device(id)
         if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
-        let clock = clockMHz ?? (device == nil ? program.target?.clockMHz : nil) ?? d.clockMhz
+        // The design's clock holds for the design's own device; another device gets its typical clock.
+        let clock = clockMHz ?? (program.target?.device == d.id ? program.target?.clockMHz : nil) ?? d.clockMhz
         return (d, clock)
     }
 
@@ -27,6 +28,8 @@ extension Driver {
                                   clockMHz: Double? = nil) throws -> SynthesisReport {
         let program = try loadDesign(design)
         if bitstream && family != .ice40 { throw UsageError("--bitstream needs --family ice40 (the open-source flow places and routes iCE40 only)") }
+        if family != .ice40 && (device != nil || clockMHz != nil) { throw UsageError("--device and --clock-mhz apply to --family ice40 only") }
+        if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
         var d: Device?
         var clock = clockMHz
         if family == .ice40 {
@@ -53,7 +56,10 @@ extension Driver {
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             synth = try? decoder.decode(SynthesisReport.self, from: data)
         }
-        let report = EstimateReport.make(program, device: d, clockMHz: clock, synthesis: synth)
+        var report = EstimateReport.make(program, device: d, clockMHz: clock, synthesis: synth)
+        if synth == nil && FileManager.default.fileExists(atPath: synthPath) {
+            report.notes.append("synth.json is unreadable (written by an older LUTForge?): run lutforge synth again")
+        }
         try DesignDirectory.writeFile(try json(report), to: "\(design)/estimate.json")
         return report
     }

@@ -91,7 +91,8 @@ public struct EstimateReport: Codable, Sendable, Equatable {
         var utilisation: [String: Double]?
         var fits: Bool?
         if device.isAMD {
-            func pct(_ used: Int, _ available: Int) -> Double { available == 0 ? (used == 0 ? 0 : .infinity) : (Double(used) / Double(available) * 1000).rounded() / 10 }
+            // A resource the device lacks counts as 100 % per unit used, so it never fits.
+            func pct(_ used: Int, _ available: Int) -> Double { available == 0 ? Double(used) * 100 : (Double(used) / Double(available) * 1000).rounded() / 10 }
             let u = ["luts": pct(totals.luts + totals.lutram, device.luts), "flip_flops": pct(totals.flipFlops, device.ffs),
                      "dsp": pct(totals.dsp, device.dsps), "bram18": pct(totals.bram18, device.bram18)]
             utilisation = u

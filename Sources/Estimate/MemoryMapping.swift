@@ -83,7 +83,7 @@ public enum XC7MemoryMapper {
             placement.primitive = g.primitive
             placement.blocks = blocks
             placement.bram18 = blocks * g.halves * image.copies
-            // Words split across blocks by depth come back through a ranges:1 mux per bit (a LUT6 per 4 inputs).
+            // Words split across blocks by depth come back through a ranges:1 mux per bit (about a LUT per 3 ranges, measured).
             placement.luts = ranges > 1 ? live * ((ranges + 2) / 3) * image.copies : 0
         } else {
             placement.primitive = "logic"

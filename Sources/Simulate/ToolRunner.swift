@@ -90,7 +90,7 @@ public enum ToolRunner {
     /// status, or nil when it outlived `limit` seconds: then the whole group (make's compilers,
     /// a script's children) gets SIGTERM and, 2 s later, SIGKILL.
     static func spawnAndWait(_ exe: String, _ arguments: [String], in workspace: String, log: String, limit: Double) throws -> Int32? {
-        let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ToolError.failed(command: exe, status: -1, tail: "cannot create \(log)") }
         defer { close(fd) }
         var actions = posix_spawn_file_actions_t()
@@ -99,6 +99,7 @@ public enum ToolRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fd, 1)
         posix_spawn_file_actions_adddup2(&actions, fd, 2)
+        posix_spawn_file_actions_addclose(&actions, fd)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -110,12 +111,17 @@ public enum ToolRunner {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, environ)
         guard rc == 0 else { throw ToolError.failed(command: exe, status: rc, tail: String(cString: strerror(rc))) }
+        ActiveGroup.enter(pid)
+        defer { ActiveGroup.leave() }
         let deadline = Date().addingTimeInterval(limit)
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
-            if r < 0 && errno != EINTR { return -1 }
+            if r < 0 && errno != EINTR {
+                kill(-pid, SIGKILL)
+                return -1
+            }
             if Date() >= deadline {
                 kill(-pid, SIGTERM)
                 let grace = Date().addingTimeInterval(2)
@@ -130,4 +136,27 @@ public enum ToolRunner {
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)
     }
+}
+
+/// The process group of the tool running now. lutforge's own SIGINT/SIGTERM handler passes
+/// the signal on to it, because a tool in its own group does not get the terminal's Ctrl-C.
+enum ActiveGroup {
+    nonisolated(unsafe) static var group: pid_t = 0
+    nonisolated(unsafe) static var installed = false
+
+    static func enter(_ pid: pid_t) {
+        if !installed {
+            installed = true
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig) { received in
+                    let g = ActiveGroup.group
+                    if g > 0 { kill(-g, SIGTERM) }
+                    _exit(128 + received)
+                }
+            }
+        }
+        group = pid
+    }
+
+    static func leave() { group = 0 }
 }

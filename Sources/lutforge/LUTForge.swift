@@ -289,7 +289,7 @@ struct DiffTest: ParsableCommand {
     @Option(help: "Largest number of layers.") var maxDepth: Int = 6
     @Option(help: "Largest layer width.") var maxWidth: Int = 300
     @Option(help: "Comma-separated simulators besides the Swift engine.") var simulators: String = "verilator,csim"
-    @Option(help: "Where designs are built (passing ones are deleted).") var work: String = ".lutforge-difftest"
+    @Option(help: "Where designs are built (passing ones are deleted, failing ones kept).") var work: String = ".lutforge-difftest"
     @Option(help: "Where reproductions of mismatches go.") var repro: String = "difftest-repro"
     @Flag(help: "Test hook: corrupt the first bias image after each compile, to see a mismatch caught, shrunk and written out.") var injectFault = false
 
@@ -312,7 +312,10 @@ struct DiffTest: ParsableCommand {
             print(line)
             fflush(stdout)
         }
-        try? FileManager.default.removeItem(atPath: options.workDirectory)
+        // Passing designs were deleted one by one; the work directory goes only if nothing else is in it.
+        if (try? FileManager.default.contentsOfDirectory(atPath: options.workDirectory))?.isEmpty == true {
+            try? FileManager.default.removeItem(atPath: options.workDirectory)
+        }
         print("difftest: \(summary.results.count) designs, \(summary.bitExact) bit-exact, \(summary.rejected) rejected by the compiler, \(summary.mismatches) mismatching, \(summary.failures) failed (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)")
         if summary.mismatches + summary.failures > 0 { Foundation.exit(1) }
     }

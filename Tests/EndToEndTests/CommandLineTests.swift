@@ -69,6 +69,8 @@ struct CommandLineTests {
         let r = try runCommand(lutforgeExecutable, ["synth", out, "--bitstream"])
         #expect(r.status == 1 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--bitstream needs --family ice40"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(out)/synth.json"))
+        let c = try runCommand(lutforgeExecutable, ["synth", out, "--family", "ice40", "--clock-mhz", "0"])
+        #expect(c.status == 1 && c.stderr.contains("--clock-mhz must be in (0, 2000]"), "\(c.stderr)")
         let e = try runCommand(lutforgeExecutable, ["estimate", temporaryDirectory()])
         #expect(e.status == 1 && e.stderr.contains("not a LUTForge design directory"), "\(e.stderr)")
     }

@@ -61,6 +61,9 @@ struct ReliabilityTests {
         }
         let shrunk = try JSONDecoder().decode(DiffCase.self, from: Data(contentsOf: URL(fileURLWithPath: "\(repro)/case.json")))
         #expect(shrunk.widths.reduce(0, +) <= original.widths.reduce(0, +))
+        // The reproduction really reproduces: its own verification disagrees.
+        let verify = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(repro)/design/verify.json"))) as? [String: Any]
+        #expect(verify?["bit_exact"] as? Bool == false)
         #expect(lines.contains { $0.contains("shrunk to") } || original.widths.allSatisfy { $0 == 1 })
     }
 
@@ -185,11 +188,13 @@ struct ReliabilityTests {
         #expect(v.stderr.hasPrefix("error: `make -s obj_dir/Vlutforge_top` failed with status 2:"), "\(v.stderr)")
         #expect(v.stderr.contains("fake verilator: license check failed"), "\(v.stderr)")
 
-        let hanging = try fakeTools(["yosys": "sleep 60"])
+        let hanging = try fakeTools(["yosys": "sleep 61"])
         let start = Date()
         let h = try runCommand(lutforgeExecutable, ["synth", dir], environment: ["PATH": "\(hanging):\(path)", "LUTFORGE_TOOL_TIMEOUT": "2"])
         #expect(Date().timeIntervalSince(start) < 30)
         #expect(h.status == 1 && h.stderr.contains("did not finish within 2 s and was stopped"), "\(h.stderr)")
+        // The whole process group went: no `sleep 61` left behind the killed script.
+        #expect(try runCommand("/usr/bin/pgrep", ["-f", "sleep 61"]).status == 1)
 
         let empty = temporaryDirectory("lutforge-empty-bin")
         let m = try runCommand(lutforgeExecutable, ["synth", dir], environment: ["PATH": empty])
