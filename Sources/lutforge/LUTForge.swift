@@ -152,6 +152,7 @@ func printReport(_ report: VerifyReport) {
     for (name, s) in report.simulators.sorted(by: { $0.key < $1.key }) {
         var line = "\(name): \(s.mismatches == 0 ? "bit-exact" : "\(s.mismatches) MISMATCHING vectors") against the Swift engine"
         if let c = s.cyclesPerInference { line += ", \(c) cycles per inference" }
+        if let i = s.intervalCycles { line += ", one every \(i) cycles streamed" }
         if let f = s.firstMismatch { line += "; first: \(f)" }
         print(line)
     }
