@@ -18,17 +18,14 @@ public struct KernelCycles: Codable, Sendable, Equatable {
 public enum CycleModel {
     /// Per-kernel cycles.
     public static func kernels(_ program: Program) -> [KernelCycles] {
-        program.kernels.enumerated().map { i, k in
-            let s = k.schedule
-            return KernelCycles(name: k.name,
-                                latencyCycles: (i == 0 ? s.loadCycles : 0) + s.searchCycles + s.computeCycles + s.drainCycles + s.emitCycles,
-                                occupancyCycles: s.occupancyCycles)
+        zip(program.kernels, program.kernelLatencyCycles).map { k, latency in
+            KernelCycles(name: k.name, latencyCycles: latency, occupancyCycles: k.schedule.occupancyCycles)
         }
     }
 
-    /// Cycles from the first input beat to the last output beat of one inference.
-    public static func latency(_ program: Program) -> Int { program.latencyCycles }
+    /// Inferences per second streamed at `clockMHz` (`clock / interval`).
+    public static func throughputPerSecond(_ program: Program, clockMHz: Double) -> Double {
+        (clockMHz * 1e6 / Double(max(program.initiationIntervalCycles, 1))).rounded()
+    }
 
-    /// Cycles between successive inferences streamed back to back.
-    public static func interval(_ program: Program) -> Int { program.initiationIntervalCycles }
 }

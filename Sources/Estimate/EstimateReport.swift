@@ -111,7 +111,7 @@ public struct EstimateReport: Codable, Sendable, Equatable {
         return EstimateReport(
             device: device.id, deviceName: device.name, part: device.part, clockMhz: clockMHz, latencyCycles: program.latencyCycles,
             intervalCycles: program.initiationIntervalCycles, latencyUs: us(program.latencyCycles),
-            throughputPerSecond: (clockMHz * 1e6 / Double(max(program.initiationIntervalCycles, 1))).rounded(),
+            throughputPerSecond: CycleModel.throughputPerSecond(program, clockMHz: clockMHz),
             layers: layers, total: totals, utilisationPercent: utilisation, fits: fits, synthesis: synthTotals, notes: notes)
     }
 }

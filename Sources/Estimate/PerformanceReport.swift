@@ -90,7 +90,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
         return PerformanceReport(
             device: device, clockMhz: clockMHz, cpu: "\(ProcessInfo.processInfo.processorCount) cores, \(os)", threads: threads,
             repeats: repeats, layers: rows, total: total,
-            fpgaThroughputPerSecond: (clockMHz * 1e6 / Double(max(program.initiationIntervalCycles, 1))).rounded(),
+            fpgaThroughputPerSecond: CycleModel.throughputPerSecond(program, clockMHz: clockMHz),
             cpuThroughputPerSecond: (1e6 / oneTotal).rounded(),
             method: "FPGA: cycle model (equal to Verilator) at the clock. CPU: the bit-exact Swift reference engine on one seeded vector, batch 1, 3 warm-up runs then the median of \(repeats); all threads splits each layer's outputs across \(threads) threads; \(build).")
     }

@@ -146,10 +146,14 @@ public struct Program: Codable, Hashable, Sendable {
     /// inputs arrive every cycle and outputs are always accepted: the first kernel's
     /// load, then per kernel its search, compute, drain and emit (a kernel's emit is
     /// the next one's load).
-    public var latencyCycles: Int {
-        (kernels.first?.schedule.loadCycles ?? 0) + kernels.reduce(0) {
-            let s = $1.schedule
-            return $0 + s.searchCycles + s.computeCycles + s.drainCycles + s.emitCycles
+    public var latencyCycles: Int { kernelLatencyCycles.reduce(0, +) }
+
+    /// Each kernel's share of `latencyCycles`: its search, compute, drain and emit, plus the
+    /// input load for the first kernel.
+    public var kernelLatencyCycles: [Int] {
+        kernels.enumerated().map { i, k in
+            let s = k.schedule
+            return (i == 0 ? s.loadCycles : 0) + s.searchCycles + s.computeCycles + s.drainCycles + s.emitCycles
         }
     }
 
