@@ -151,10 +151,15 @@ public enum Driver {
 }
 
 extension Driver {
+    /// Refuses a `--clock-mhz` outside (0, 2000].
+    static func checkClock(_ clockMHz: Double?) throws {
+        if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
+    }
+
     /// The device and clock for `--device` / `--clock-mhz`, defaulting to the Arty A7-35T at its clock.
     public static func target(device: String?, clockMHz: Double?) throws -> Target {
         let d = try DeviceDatabase.device(device ?? DeviceDatabase.defaultID)
-        if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
+        try checkClock(clockMHz)
         return Target(device: d.id, part: d.part, vendor: d.vendor, clockMHz: clockMHz ?? d.clockMhz)
     }
 }

@@ -311,9 +311,7 @@ extension Driver {
         let repro = "\(options.reproDirectory)/repro-\(String(original.seed, radix: 16))"
         do {
             _ = try? check(best, in: repro, options: options)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(best).write(to: URL(fileURLWithPath: "\(repro)/case.json"))
+            try json(best).write(to: URL(fileURLWithPath: "\(repro)/case.json"))
             let script = """
             #!/bin/sh
             # Reproduces a LUTForge differential-test mismatch: \(bestDetail)

@@ -16,7 +16,7 @@ extension Driver {
     static func resolve(_ program: Program, device: String?, clockMHz: Double?) throws -> (Device, Double) {
         let id = device ?? program.target?.device ?? DeviceDatabase.defaultID
         let d = try DeviceDatabase.device(id)
-        if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
+        try checkClock(clockMHz)
         // The design's clock holds for the design's own device; another device gets its typical clock.
         let clock = clockMHz ?? (program.target?.device == d.id ? program.target?.clockMHz : nil) ?? d.clockMhz
         return (d, clock)
@@ -29,7 +29,7 @@ extension Driver {
         let program = try loadDesign(design)
         if bitstream && family != .ice40 { throw UsageError("--bitstream needs --family ice40 (the open-source flow places and routes iCE40 only)") }
         if family != .ice40 && (device != nil || clockMHz != nil) { throw UsageError("--device and --clock-mhz apply to --family ice40 only") }
-        if let clockMHz, !(clockMHz > 0 && clockMHz <= 2000) { throw UsageError("--clock-mhz must be in (0, 2000], got \(clockMHz)") }
+        try checkClock(clockMHz)
         var d: Device?
         var clock = clockMHz
         if family == .ice40 {

@@ -181,10 +181,7 @@ extension Driver {
         let report = VerifyReport(inputs: source, vectors: inputs.count, modelCycles: program.latencyCycles,
                                   simulators: simulators, bitExact: simulators.values.allSatisfy { $0.mismatches == 0 },
                                   accuracy: accuracy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        try DesignDirectory.writeFile(try encoder.encode(report) + Data("\n".utf8), to: "\(options.design)/verify.json")
+        try DesignDirectory.writeFile(try json(report), to: "\(options.design)/verify.json")
         return report
     }
 }
