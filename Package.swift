@@ -38,7 +38,7 @@ let package = Package(
         ]),
         .target(name: "FuzzEntries", dependencies: ["Driver", "ModelImport", "ModelGraph"]),
         .executableTarget(name: "lutforge-fuzz", dependencies: ["FuzzEntries"]),
-        .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph"],
+        .target(name: "LUTForgeTestSupport", dependencies: ["Driver", "ModelImport", "ModelGraph", "HardwareIR", "Lowering"],
                 path: "Tests/LUTForgeTestSupport"),
         .testTarget(name: "ModelImportTests", dependencies: [
             "ModelImport", "ModelGraph", "LUTForgeTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -7,6 +7,8 @@
 // accumulator. At the end of a pass the lanes' accumulators are held and one
 // requantizer shared by all lanes (multiply, shift, clamp, docs/numerics.md)
 // takes them a lane per cycle; then an optional table, and the outputs stream out.
+// Every width comes from HardwareIR's proofs; every sign extension has a
+// positive count, so the module is legal Verilog-2005.
 // Uses lf_rom, lf_fabric_mul (accumulators over 25 bits), lf_round_clamp,
 // lf_lane_store, lf_emit_ctrl.
 //
@@ -31,14 +33,16 @@ module lf_dsp_chain #(
     parameter integer ACC_BITS = 32,   // signed accumulator, > W_BITS+X_BITS+1 and > B_BITS
     parameter integer M_BITS = 15,     // unsigned requantization multiplier
     parameter integer S_BITS = 6,      // unsigned shift, >= 1
-    parameter integer P_BITS = 48,     // signed acc*M + 2^(S-1), > ACC_BITS, > M_BITS, > R_BITS
+    parameter integer C_BITS = 8,      // signed requantizer offset
+    parameter integer P_BITS = 48,     // signed acc*M and acc*M + C, > ACC_BITS, > M_BITS+1, > R_BITS, >= C_BITS
     parameter integer R_BITS = 8,
     parameter integer R_SIGNED = 1,
     parameter integer HAS_TABLE = 0,
     parameter integer Y_BITS = 8,
+    parameter integer HALF_EVEN = 0,   // 1: the requantizer rounds half to even (lf_round_clamp)
     parameter W_FILE = "w.mem",        // pairs: passes*CPP words of LANES*L*{offset, value}
     parameter B_FILE = "b.mem",        // biases: passes words of LANES*B_BITS
-    parameter Q_FILE = "q.mem",        // requantizers: passes words of LANES*{M, S}
+    parameter Q_FILE = "q.mem",        // requantizers: passes words of LANES*{C, M, S}
     parameter T_FILE = "t.mem"
 ) (
     input  wire              clk,
@@ -64,7 +68,7 @@ module lf_dsp_chain #(
     localparam integer AW = (PASSES * CPP > 1) ? $clog2(PASSES * CPP) : 1;
     localparam integer LW = (LANES > 1) ? $clog2(LANES) : 1;
     localparam integer PR = W_BITS + X_BITS + 1;           // one product
-    localparam integer Q_BITS = M_BITS + S_BITS;
+    localparam integer Q_BITS = C_BITS + M_BITS + S_BITS;
     localparam integer T = (CPP > LANES) ? CPP : LANES;     // cycles per pass
     localparam integer LATENCY = ((HAS_TABLE != 0) ? 7 : 6) + LANES; // last issue to last stored output
     localparam integer TW2 = (T > 1) ? $clog2(T) : 1;
@@ -154,13 +158,17 @@ module lf_dsp_chain #(
     // B: select each stored value's input and multiply; G: group sums; H: accumulate;
     // C: multiply by M; D: round and clamp; E: store (F: table).
     wire issue = (state == S_RUN) && {1'b0, t} < CPP_T;
-    reg [X_BITS-1:0] win [0:WIN-1];
+    // The window as a packed bus of per-element registers, so each sparse multiplexer
+    // below is sensitive to its own block only.
+    wire [WIN*X_BITS-1:0] win;
     genvar e;
     generate
         for (e = 0; e < WIN; e = e + 1) begin : g_window
             localparam integer E_I = e;
             wire [XB-1:0] idx = xbase + E_I[XB-1:0];
-            always @(posedge clk) win[e] <= (idx < N_IN_X) ? xbuf[idx[XIW-1:0]] : {X_BITS{1'b0}};
+            reg [X_BITS-1:0] w;
+            always @(posedge clk) w <= (idx < N_IN_X) ? xbuf[idx[XIW-1:0]] : {X_BITS{1'b0}};
+            assign win[e*X_BITS +: X_BITS] = w;
         end
     endgenerate
 
@@ -233,7 +241,8 @@ module lf_dsp_chain #(
                 q_s = hold_q[sl*Q_BITS +: Q_BITS];
             end
     end
-    wire [M_BITS-1:0] m_s = q_s[Q_BITS-1:S_BITS];
+    wire [M_BITS-1:0] m_s = q_s[S_BITS +: M_BITS];
+    wire signed [C_BITS-1:0] c_s = q_s[Q_BITS-1 -: C_BITS];
     wire signed [P_BITS-1:0] product;
     generate
         if (ACC_BITS <= 25 && M_BITS <= 17) begin : g_dsp_mul
@@ -242,20 +251,30 @@ module lf_dsp_chain #(
             wire signed [ACC_BITS+M_BITS:0] ae = {{(M_BITS+1){acc_s[ACC_BITS-1]}}, acc_s};
             wire signed [ACC_BITS+M_BITS:0] me = {{(ACC_BITS+1){1'b0}}, m_s};
             wire signed [ACC_BITS+M_BITS:0] p = ae * me;
-            assign product = {{(P_BITS-ACC_BITS-M_BITS-1){p[ACC_BITS+M_BITS]}}, p};
+            // The product is proven to fit P_BITS: extend or drop the bits above it.
+            if (P_BITS > ACC_BITS + M_BITS + 1) begin : g_wide
+                assign product = {{(P_BITS-ACC_BITS-M_BITS-1){p[ACC_BITS+M_BITS]}}, p};
+            end else begin : g_narrow
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire signed [ACC_BITS+M_BITS:0] p_all = p;
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign product = p_all[P_BITS-1:0];
+            end
         end else begin : g_fabric_mul
             lf_fabric_mul #(.A_BITS(ACC_BITS), .M_BITS(M_BITS), .P_BITS(P_BITS)) u_mul (.a(acc_s), .m(m_s), .p(product));
         end
     endgenerate
     reg signed [P_BITS-1:0] scaled;
     reg [S_BITS-1:0] s_d;
+    reg signed [C_BITS-1:0] c_d;
     always @(posedge clk) begin
         scaled <= product;
         s_d <= q_s[S_BITS-1:0];
+        c_d <= c_s;
     end
     wire [R_BITS-1:0] r;
-    lf_round_clamp #(.P_BITS(P_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
-        u_round (.clk(clk), .scaled(scaled), .s(s_d), .r(r));
+    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(C_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .HALF_EVEN(HALF_EVEN))
+        u_round (.clk(clk), .scaled(scaled), .c(c_d), .s(s_d), .r(r));
 
     genvar c, i, g;
     generate
@@ -263,42 +282,52 @@ module lf_dsp_chain #(
             localparam integer C_I = c;
             localparam [LW-1:0] LANE_ID = C_I[LW-1:0];
             // B: the sparse input multiplexer and one multiply per stored value.
-            reg signed [PR-1:0] prod [0:L-1];
+            wire [L*PR-1:0] prod;
             for (i = 0; i < L; i = i + 1) begin : g_mul
                 localparam integer BLK = i / N;
                 wire [PAIR-1:0] pair = w_word[(c*L + i)*PAIR +: PAIR];
                 wire signed [W_BITS-1:0] w = pair[W_BITS-1:0];
                 wire [OB-1:0] off = pair[PAIR-1:W_BITS];
+                wire [M*X_BITS-1:0] block = win[BLK*M*X_BITS +: M*X_BITS];
                 reg [X_BITS-1:0] xsel;
                 integer o;
                 always @* begin
                     xsel = {X_BITS{1'b0}};
                     for (o = 0; o < M; o = o + 1)
-                        if (off == o[OB-1:0]) xsel = win[BLK*M + o];
+                        if (off == o[OB-1:0]) xsel = block[o*X_BITS +: X_BITS];
                 end
                 wire signed [X_BITS:0] x = {(X_SIGNED != 0) & xsel[X_BITS-1], xsel};
+                reg signed [PR-1:0] p;
                 always @(posedge clk)
-                    prod[i] <= {{(X_BITS+1){w[W_BITS-1]}}, w} * {{W_BITS{x[X_BITS]}}, x};
+                    p <= {{(X_BITS+1){w[W_BITS-1]}}, w} * {{W_BITS{x[X_BITS]}}, x};
+                assign prod[i*PR +: PR] = p;
             end
-            // G: each group of GS multiply-adds sums its products.
-            reg signed [ACC_BITS-1:0] gsum [0:NG-1];
+            // G: each group of GS multiply-adds sums its products; the group sums are chained.
             for (g = 0; g < NG; g = g + 1) begin : g_group
+                localparam integer LO = g * GS;
+                localparam integer HI = ((g + 1) * GS < L) ? (g + 1) * GS : L;
+                wire [(HI-LO)*PR-1:0] members = prod[LO*PR +: (HI-LO)*PR];
                 integer k;
                 reg signed [ACC_BITS-1:0] s;
+                reg signed [PR-1:0] one;
                 always @* begin
                     s = {ACC_BITS{1'b0}};
-                    for (k = g * GS; k < (g + 1) * GS && k < L; k = k + 1)
-                        s = s + {{(ACC_BITS-PR){prod[k][PR-1]}}, prod[k]};
+                    for (k = 0; k < HI - LO; k = k + 1) begin
+                        one = members[k*PR +: PR];
+                        s = s + {{(ACC_BITS-PR){one[PR-1]}}, one};
+                    end
                 end
-                always @(posedge clk) gsum[g] <= s;
+                reg signed [ACC_BITS-1:0] gsum;
+                always @(posedge clk) gsum <= s;
+                wire signed [ACC_BITS-1:0] upto;   // the sums of groups 0..g
+                if (g == 0) begin : g_first
+                    assign upto = gsum;
+                end else begin : g_next
+                    assign upto = g_group[g-1].upto + gsum;
+                end
             end
             // H: acc = (first ? bias : acc) + the group sums.
-            reg signed [ACC_BITS-1:0] total;
-            integer h;
-            always @* begin
-                total = {ACC_BITS{1'b0}};
-                for (h = 0; h < NG; h = h + 1) total = total + gsum[h];
-            end
+            wire signed [ACC_BITS-1:0] total = g_group[NG-1].upto;
             wire signed [B_BITS-1:0] b = b_word[c*B_BITS +: B_BITS];
             reg signed [ACC_BITS-1:0] acc;
             always @(posedge clk)

@@ -40,7 +40,8 @@ module lf_lut_linear #(
     parameter integer ACC_BITS = 20,   // signed accumulator, > T_BITS
     parameter integer SH_BITS = 4,     // unsigned right shift S
     parameter integer LS_BITS = 1,     // unsigned left shift L (the multiplier is 2^L)
-    parameter integer P_BITS = 21,     // signed acc*2^L + half, > ACC_BITS and > R_BITS
+    parameter integer C_BITS = 8,      // signed requantizer offset
+    parameter integer P_BITS = 21,     // signed acc*2^L (+ outliers) + C, > ACC_BITS and > R_BITS, >= C_BITS
     parameter integer R_BITS = 8,
     parameter integer R_SIGNED = 1,
     parameter integer HAS_TABLE = 0,
@@ -54,7 +55,7 @@ module lf_lut_linear #(
     parameter C_FILE = "c.mem",        // centroids: P*ceil(KA/SL) words of SL*V*X_BITS
     parameter W_FILE = "w.mem",        // codes: passes*PB words of PL*CL*CB
     parameter B_FILE = "b.mem",        // biases: passes words of CL*B_BITS
-    parameter Q_FILE = "q.mem",        // requantizers: passes words of CL*{L, S}
+    parameter Q_FILE = "q.mem",        // requantizers: passes words of CL*{C, L, S}
     parameter T_FILE = "t.mem",        // activation table
     parameter O_FILE = "o.mem",        // outliers: passes*ceil(OK/OL) words of CL*OL*{index, value}
     parameter M2_FILE = "m2.mem"       // outlier multipliers: passes words of CL*M2_BITS
@@ -420,12 +421,13 @@ module lf_lut_linear #(
 
     wire [PL*CL*CB-1:0] w_word;
     wire [CL*B_BITS-1:0] b_word;
-    wire [CL*(LS_BITS+SH_BITS)-1:0] q_word;
+    localparam integer QW = C_BITS + LS_BITS + SH_BITS;
+    wire [CL*QW-1:0] q_word;
     lf_rom #(.WIDTH(PL*CL*CB), .DEPTH(PASSES*PB), .ADDR_BITS(WAW), .INIT_FILE(W_FILE))
         u_codes (.clk(clk), .addr(waddr), .data(w_word));
     lf_rom #(.WIDTH(CL*B_BITS), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(B_FILE))
         u_bias (.clk(clk), .addr(pass), .data(b_word));
-    lf_rom #(.WIDTH(CL*(LS_BITS+SH_BITS)), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(Q_FILE))
+    lf_rom #(.WIDTH(CL*QW), .DEPTH(PASSES), .ADDR_BITS(PW), .INIT_FILE(Q_FILE))
         u_shift (.clk(clk), .addr(pass_b), .data(q_word));
 
     // Outlier pairs ({index, value}) and multipliers M2, only with outliers.
@@ -470,7 +472,7 @@ module lf_lut_linear #(
             always @(posedge clk) if (v_b) acc <= base + sum;
 
             // C: scaled = acc * 2^L (a shift), plus acc_outlier * M2 with outliers.
-            wire [LS_BITS-1:0] lsh = q_word[c*(LS_BITS+SH_BITS) + SH_BITS +: LS_BITS];
+            wire [LS_BITS-1:0] lsh = q_word[c*QW + SH_BITS +: LS_BITS];
             wire signed [P_BITS-1:0] shifted = {{(P_BITS-ACC_BITS){acc[ACC_BITS-1]}}, acc} <<< lsh;
             wire signed [P_BITS-1:0] outlier_term;
             if (OK > 0) begin : g_outliers
@@ -502,14 +504,16 @@ module lf_lut_linear #(
             end
             reg signed [P_BITS-1:0] scaled;
             reg [SH_BITS-1:0] s_d;
+            reg signed [C_BITS-1:0] c_d;
             always @(posedge clk) begin
                 scaled <= shifted + outlier_term;
-                s_d <= q_word[c*(LS_BITS+SH_BITS) +: SH_BITS];
+                s_d <= q_word[c*QW +: SH_BITS];
+                c_d <= q_word[c*QW + SH_BITS + LS_BITS +: C_BITS];
             end
 
             wire [R_BITS-1:0] r;
-            lf_round_clamp #(.P_BITS(P_BITS), .S_BITS(SH_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
-                u_round (.clk(clk), .scaled(scaled), .s(s_d), .r(r));
+            lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(C_BITS), .S_BITS(SH_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED))
+                u_round (.clk(clk), .scaled(scaled), .c(c_d), .s(s_d), .r(r));
             lf_lane_store #(.PASSES(PASSES), .PW(PW), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .HAS_TABLE(HAS_TABLE),
                             .Y_BITS(Y_BITS), .T_FILE(T_FILE))
                 u_store (.clk(clk), .rst(rst), .wr(v_e), .wr_pass(pass_e), .r(r), .rd_pass(e_pass), .data(lane_out[c]));

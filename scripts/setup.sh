@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything LUTForge needs on a fresh Debian 12 machine (run as root):
 # nextpnr-ice40, fpga-icestorm (icepack) and tcl (tclsh, for the project-script test),
-# Verilator, Yosys, Icarus, g++, Boost and make from Debian, and the Xilinx
-# ap_types headers (ap_int.h, hls_stream.h, ...) taken from the PyPI hls4ml
-# wheel into .deps/ap_types (never committed). Safe to run again.
+# Verilator, Yosys, Icarus, g++, Boost and make from Debian; the Xilinx ap_types
+# headers (ap_int.h, hls_stream.h, ...) taken from the PyPI hls4ml wheel into
+# .deps/ap_types; and one Python environment, .deps/venv, with the reference tools
+# the tests compare against (qonnx's executor, onnxruntime, onnx, numpy). Nothing
+# of it is committed. Safe to run again: what is present is kept.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-packages="verilator yosys iverilog libboost-dev g++ make unzip python3-pip nextpnr-ice40 fpga-icestorm tcl"
+packages="verilator yosys iverilog libboost-dev g++ make unzip python3-pip python3-venv nextpnr-ice40 fpga-icestorm tcl"
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -27,4 +29,13 @@ if [ ! -f "$ap/ap_int.h" ] || [ ! -f "$ap/hls_stream.h" ]; then
   (cd "$ap.tmp" && unzip -q "$tmp"/hls4ml-1.3.0-*.whl 'hls4ml/templates/vivado/ap_types/*')
   rm -rf "$ap" && mv "$ap.tmp/hls4ml/templates/vivado/ap_types" "$ap" && rm -rf "$ap.tmp"
 fi
-echo "setup: verilator $(verilator --version | cut -d' ' -f2), yosys $(yosys -V | cut -d' ' -f2), $(g++ --version | head -n1), ap_types in $ap"
+# The Python environment of the reference tools, pinned so references do not drift.
+venv="$root/.deps/venv"
+python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1"
+if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy" >/dev/null 2>&1; then
+  echo "setup: creating $venv with $python_packages"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $python_packages
+fi
+echo "setup: verilator $(verilator --version | cut -d' ' -f2), yosys $(yosys -V | cut -d' ' -f2), $(iverilog -V 2>/dev/null | head -n1 | cut -d' ' -f1-4), $(g++ --version | head -n1), ap_types in $ap, python tools in $venv"

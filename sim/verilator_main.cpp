@@ -3,7 +3,8 @@
 // lutforge_top through its valid/ready handshake and records every output and
 // the cycles from the first input beat to the last output beat. Then it streams
 // all vectors again back to back and records the cycles between successive
-// out_last beats (the initiation interval) and checks the outputs are the same.
+// out_last beats (the initiation interval; interval_last is the steady state) and
+// checks the outputs are the same.
 // Usage: Vlutforge_top --in inputs.txt --out outputs.txt [--stall SEED]
 // With --stall, in_valid and out_ready drop at random to exercise back-pressure.
 #include <cstdint>
@@ -130,7 +131,7 @@ int main(int argc, char **argv) {
 
     // Streaming pass: inputs offered every cycle regardless of outputs; the interval
     // between successive out_last beats is the design's initiation interval.
-    long long interval_min = -1, interval_max = -1, last_end = -1;
+    long long interval_min = -1, interval_max = -1, interval_last = -1, last_end = -1;
     {
         const long long total_in = (long long)count * LUTFORGE_IN_COUNT, total_out = (long long)count * LUTFORGE_OUT_COUNT;
         long long sent = 0, received = 0, start = cycle;
@@ -162,6 +163,7 @@ int main(int argc, char **argv) {
                         const long long d = cycle - last_end;
                         if (interval_min < 0 || d < interval_min) interval_min = d;
                         if (d > interval_max) interval_max = d;
+                        interval_last = d;
                     }
                     last_end = cycle;
                 }
@@ -175,7 +177,7 @@ int main(int argc, char **argv) {
     }
     top->final();
     std::fclose(out);
-    std::printf("lutforge-sim vectors=%ld latency_min=%lld latency_max=%lld latency_total=%lld interval_min=%lld interval_max=%lld cycles=%lld\n",
-                count, min_latency, max_latency, total_latency, interval_min, interval_max, cycle);
+    std::printf("lutforge-sim vectors=%ld latency_min=%lld latency_max=%lld latency_total=%lld interval_min=%lld interval_max=%lld interval_last=%lld cycles=%lld\n",
+                count, min_latency, max_latency, total_latency, interval_min, interval_max, interval_last, cycle);
     return 0;
 }

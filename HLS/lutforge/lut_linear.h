@@ -42,13 +42,13 @@ LF_LOOP(ELEMENT)
 }
 
 // centroids: [positions][ka][v]; codes: [positions][n_out]; tables:
-// [positions][groups][ka][kw]; bias, left shift l and right shift s per output column.
+// [positions][groups][ka][kw]; bias, left shift l, right shift s and offset c per output column.
 // Dense-and-sparse (outlier_count > 0): ovalues/oindices [n_out][outlier_count] and
 // the multiplier m2 per column add acc_outlier * m2 before the shift.
-template <class X_T, class CONFIG_T, class C_T, class W_T, class T_T, class B_T, class L_T, class S_T, class OV_T,
+template <class X_T, class CONFIG_T, class C_T, class W_T, class T_T, class B_T, class L_T, class S_T, class R_T, class OV_T,
           class OI_T, class M2_T>
 void lut_linear(const X_T x[CONFIG_T::n_in], typename CONFIG_T::requant_t y[CONFIG_T::n_out], const C_T *centroids,
-                const W_T *codes, const T_T *tables, const B_T *bias, const L_T *lshift, const S_T *shift,
+                const W_T *codes, const T_T *tables, const B_T *bias, const L_T *lshift, const S_T *shift, const R_T *roff,
                 const OV_T *ovalues, const OI_T *oindices, const M2_T *m2) {
     typename CONFIG_T::index_t a[CONFIG_T::positions];
     LF_HLS(ARRAY_PARTITION variable = a complete)
@@ -96,7 +96,7 @@ LF_LOOP(COLUMN)
             LF_HLS(BIND_OP variable = term op = mul impl = fabric)
             v += term;
         }
-        y[n] = round_clamp<CONFIG_T>(v, unsigned(shift[n]));
+        y[n] = round_clamp<CONFIG_T>(v, typename CONFIG_T::scaled_t(roff[n]), unsigned(shift[n]));
     }
 }
 

@@ -7,15 +7,23 @@
 
 namespace lutforge {
 
-// clamp((v + half) >> s, requant_min, requant_max); half = 2^(s-1), 0 for s = 0; >> floors.
+// clamp((v + c) >> s, requant_min, requant_max); c is the requantizer's offset
+// (2^(s-1) rounds half up); >> floors. With CONFIG_T::half_even the shift rounds
+// (v + c) / 2^s half to even instead (mirrors RTL/lf_round_clamp.v HALF_EVEN).
 template <class CONFIG_T>
-typename CONFIG_T::requant_t round_clamp(typename CONFIG_T::scaled_t v, unsigned s) {
-    if (s > 0) {
-        typename CONFIG_T::scaled_t half = 1;
+typename CONFIG_T::requant_t round_clamp(typename CONFIG_T::scaled_t v, typename CONFIG_T::scaled_t c, unsigned s) {
+    v += c;
+    if (CONFIG_T::half_even && s > 0) {
+        typename CONFIG_T::scaled_t q = v >> s;
+        typename CONFIG_T::scaled_t back = q;
+        back <<= s;
+        typename CONFIG_T::scaled_t rem = v - back, half = 1;
         half <<= s - 1;
-        v += half;
+        if (rem > half || (rem == half && q[0] == 1)) q += 1;
+        v = q;
+    } else {
+        v >>= s;
     }
-    v >>= s;
     if (v < CONFIG_T::requant_min) return typename CONFIG_T::requant_t(CONFIG_T::requant_min);
     if (v > CONFIG_T::requant_max) return typename CONFIG_T::requant_t(CONFIG_T::requant_max);
     return typename CONFIG_T::requant_t(v);

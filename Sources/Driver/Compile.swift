@@ -33,6 +33,8 @@ public struct CompileOptions: Sendable {
     public var device: String?
     /// Clock, MHz; default the device's typical clock.
     public var clockMHz: Double?
+    /// Bits of the input quantizer LUTForge adds in front of a quantized model with a float input.
+    public var inputBits = 8
 
     /// Creates options for dense kernels with `lanes` lanes.
     public init(model: String, output: String, lanes: Int = 1, calibration: String? = nil) {
@@ -97,22 +99,27 @@ public enum Driver {
         let config = try options.config.map { try ConfigFile.read(path: $0) } ?? ConfigFile()
         let global = options.flags.applied(to: config.global.applied(to: LayerOptions()))
         guard global.lanes >= 1 else { throw UsageError("--lanes must be at least 1, got \(global.lanes)") }
+        guard (1...16).contains(options.inputBits) else { throw UsageError("--input-bits must be in 1...16, got \(options.inputBits)") }
         let graph = try loadModel(options.model)
-        var state = LoweringState(file: options.model, graph: graph,
-                                  options: LoweringOptions(defaults: global, calibration: [], calibrationSource: "", seed: options.seed))
-        // Per-layer names and the calibration default are known once the chain is extracted.
-        try ExtractLinearChain().run(&state)
-        let names = Set(state.layers.flatMap { [$0.name] + $0.nodes })
-        for name in config.layers.keys.sorted() where !names.contains(name) {
-            throw UsageError("\(options.config ?? ""): layers.\(name) matches no layer (layers: \(state.layers.map(\.name).joined(separator: ", ")), or a node name)")
-        }
-        state.options.perLayer = config.layers.mapValues { $0.applied(to: global) }
+        var lowering = LoweringOptions(defaults: global, calibration: [], calibrationSource: "", seed: options.seed)
+        lowering.perLayer = config.layers.mapValues { $0.applied(to: global) }
+        lowering.inputBits = options.inputBits
         var calibrationOptions = options
         calibrationOptions.calibration = options.calibration ?? config.calibration
-        let (vectors, source) = try calibration(calibrationOptions, width: state.layers.first?.inputCount)
-        state.options.calibration = vectors
-        state.options.calibrationSource = source
-        let program = try Pipeline.run(Array(Pipeline.mlp.dropFirst()), on: &state)
+        let width = graph.inputs.first.flatMap { info -> Int? in
+            let dims = info.shape.dropFirst(info.shape.count > 1 ? 1 : 0)
+            return dims.contains(nil) ? nil : dims.reduce(1) { $0 * $1! }
+        }
+        let (vectors, source) = try calibration(calibrationOptions, width: width)
+        lowering.calibration = vectors
+        lowering.calibrationSource = source
+        var state = LoweringState(file: options.model, graph: graph, options: lowering)
+        let program = try Pipeline.run(on: &state)
+        // Per-layer sections must name a kernel or a model node of one.
+        let names = Set(program.nodes.flatMap { [$0.name] + $0.sourceNodes })
+        for name in config.layers.keys.sorted() where !names.contains(name) {
+            throw UsageError("\(options.config ?? ""): layers.\(name) matches no layer (layers: \(program.nodes.map(\.name).joined(separator: ", ")), or a node name)")
+        }
         notes += state.notes + ["calibration: \(source)"]
         return program
     }
@@ -134,9 +141,11 @@ public enum Driver {
 
     /// Emits every file of a design directory for `program` and writes it atomically.
     public static func writeDesign(_ program: Program, to output: String, goldenVectors: Int = 16) throws {
+        try program.verify()
         var files: FileSet = [:]
         files["model.hwir"] = program.dump()
-        files["model.hwir.json"] = String(decoding: try program.jsonData(), as: UTF8.self)
+        let blobs = BlobWriter(fileName: "weights.bin")
+        files["model.hwir.json"] = String(decoding: try program.jsonData(blobs: blobs), as: UTF8.self)
         let rtl = try VerilogEmitter.emit(PreparedVerilog(program))
         for (path, text) in rtl { files["rtl/\(path)"] = text }
         for (path, text) in ProjectEmitter.emit(program, rtlFiles: Array(rtl.keys)) { files["project/\(path)"] = text }
@@ -146,7 +155,7 @@ public enum Driver {
         let expected = try golden.map { try IntegerEngine.run(program, $0) }
         files["vectors/inputs.txt"] = VectorFile.encode(golden, width: program.inputCount)
         files["vectors/expected.txt"] = VectorFile.encode(expected, width: program.outputCount)
-        try DesignDirectory.write(files, to: output)
+        try DesignDirectory.write(files, binary: ["weights.bin": blobs.data], to: output)
     }
 }
 
@@ -168,14 +177,16 @@ extension Driver {
 public enum VectorSource {
     /// All-minimum, all-maximum, alternating min/max (both phases), then seeded uniform vectors over the input type.
     public static func seeded(_ program: Program, count: Int, seed: UInt64) -> [[Int]] {
-        let t = program.input, n = program.inputCount
+        let t = program.inputType.element, n = program.inputCount
         var vectors: [[Int]] = [
             [Int](repeating: t.min, count: n), [Int](repeating: t.max, count: n),
             (0..<n).map { $0 % 2 == 0 ? t.max : t.min }, (0..<n).map { $0 % 2 == 0 ? t.min : t.max },
         ]
         var rng = SplitMix64(seed: seed)
         while vectors.count < count {
-            vectors.append((0..<n).map { _ in t.min + Int(rng.next() % UInt64(t.cardinality)) })
+            vectors.append((0..<n).map { _ in
+                t.kind == .bipolar ? (rng.next() & 1 == 0 ? -1 : 1) : t.min + Int(rng.next() % UInt64(t.max - t.min + 1))
+            })
         }
         return Array(vectors.prefix(max(count, 0)))
     }

@@ -14,8 +14,8 @@ public struct OutputError: Error, CustomStringConvertible {
 
 /// Atomic creation of design directories.
 public enum DesignDirectory {
-    /// Replaces `path` with a directory holding exactly `files` (relative path → text).
-    public static func write(_ files: FileSet, to path: String) throws {
+    /// Replaces `path` with a directory holding exactly `files` (relative path → text) and `binary` files.
+    public static func write(_ files: FileSet, binary: [String: Data] = [:], to path: String) throws {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: path).standardizedFileURL
         let parent = target.deletingLastPathComponent()
@@ -28,10 +28,11 @@ public enum DesignDirectory {
             recover(name, in: parent)
             try? fm.removeItem(at: temp)
             try fm.createDirectory(at: temp, withIntermediateDirectories: true)
-            for (relative, text) in files.sorted(by: { $0.key < $1.key }) {
+            let all = files.mapValues { Data($0.utf8) }.merging(binary) { a, _ in a }
+            for (relative, data) in all.sorted(by: { $0.key < $1.key }) {
                 let url = temp.appendingPathComponent(relative)
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(text.utf8).write(to: url)
+                try data.write(to: url)
             }
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: target.path, isDirectory: &isDir) {

@@ -25,6 +25,8 @@ public struct DiffCase: Codable, Sendable, Equatable {
     public var style: MLPStyle
     /// Per layer, the config keys and values (docs/config.md).
     public var layers: [[String: String]]
+    /// Layers whose input is added back to their output (a residual join, the input fanning out).
+    public var residual: [Int]?
 
     /// Layer count.
     public var depth: Int { widths.count - 1 }
@@ -44,7 +46,13 @@ public struct DiffCase: Codable, Sendable, Equatable {
             }
         }
         let depth = int(1...max(1, maxDepth))
-        let widths = (0...depth).map { _ in width() }
+        var widths = (0...depth).map { _ in width() }
+        // About a quarter of the layers get a residual join: their output width equals their input's.
+        var residual: [Int] = []
+        for i in 0..<depth where int(0...3) == 0 {
+            widths[i + 1] = widths[i]
+            residual.append(i)
+        }
         var layers: [[String: String]] = []
         for _ in 0..<depth {
             var o: [String: String] = [:]
@@ -86,7 +94,7 @@ public struct DiffCase: Codable, Sendable, Equatable {
         let softmax = int(0...2) == 0
         if softmax { activations[depth - 1] = "none" }
         return DiffCase(seed: seed, widths: widths, activations: activations, softmax: softmax,
-                        style: pick(MLPStyle.allCases), layers: layers)
+                        style: pick(MLPStyle.allCases), layers: layers, residual: residual.isEmpty ? nil : residual)
     }
 
     /// The ONNX node that names layer `i` in the config.
@@ -95,7 +103,7 @@ public struct DiffCase: Codable, Sendable, Equatable {
     /// The graph.
     public var graph: Graph {
         let acts: [Op?] = activations.map { a in a == "relu" ? .relu : a == "sigmoid" ? .sigmoid : nil }
-        return makeMLP(widths: widths, activations: acts, style: style, softmax: softmax, seed: seed)
+        return makeMLP(widths: widths, activations: acts, style: style, softmax: softmax, seed: seed, residual: Set(residual ?? []))
     }
 
     /// `config.yaml` text.
@@ -115,7 +123,8 @@ public struct DiffCase: Codable, Sendable, Equatable {
                 : "lut v\(o["v"]!) ka\(o["ka"]!) kw\(o["kw"]!) s\(o["s"]!) t\(o["tbits"]!) \(o["distance"]!) lanes \(o["search_lanes"]!)/\(o["column_lanes"]!)/\(o["position_lanes"]!)"
                     + (o["outliers"].map { " out \($0) \(o["outlier_select"]!)" } ?? ""))
         }
-        return "\(widths.map(String.init).joined(separator: "-")) \(style.rawValue)\(softmax ? " softmax" : ""): " + zip(opts, activations).map { "\($0) \($1)" }.joined(separator: " | ")
+        let skips = (residual ?? []).isEmpty ? "" : " residual \((residual ?? []).map(String.init).joined(separator: ","))"
+        return "\(widths.map(String.init).joined(separator: "-")) \(style.rawValue)\(softmax ? " softmax" : "")\(skips): " + zip(opts, activations).map { "\($0) \($1)" }.joined(separator: " | ")
     }
 }
 
@@ -133,14 +142,14 @@ public struct DiffTestOptions: Sendable {
     public var maxDepth = 6
     public var maxWidth = 300
     /// Simulators besides the Swift engine.
-    public var simulators = ["verilator", "csim"]
+    public var simulators = Driver.allSimulators
     /// Where designs are built (each is deleted after it passes).
     public var workDirectory: String
     /// Where reproductions of mismatches are written.
     public var reproDirectory: String
     /// Shrink attempts per mismatch.
     public var shrinkSteps = 16
-    /// Test hook: corrupt the last kernel's first bias word after every compile, so Verilator disagrees.
+    /// Test hook: corrupt the last linear kernel's first requantizer word after every compile, so the simulators disagree.
     public var injectFault = false
 
     /// Options writing under `workDirectory` and `reproDirectory`.
@@ -194,7 +203,7 @@ extension Driver {
         compile.config = "\(dir)/config.yaml"
         compile.goldenVectors = 4
         let program = try Driver.compile(compile).program
-        if options.injectFault { try corruptBiasImage(program, rtl: "\(dir)/design/rtl") }
+        if options.injectFault { try corruptRequantizerImage(program, rtl: "\(dir)/design/rtl") }
         var verify = VerifyOptions(design: "\(dir)/design")
         verify.vectors = options.vectors
         verify.seed = c.seed
@@ -205,16 +214,18 @@ extension Driver {
         return (report, first ?? "mismatch")
     }
 
-    /// Flips the sign bit of the first output's bias in the last kernel's bias image, which the
-    /// final outputs show directly.
-    static func corruptBiasImage(_ program: Program, rtl: String) throws {
-        guard let kernel = program.kernels.last, let image = kernel.memories.first(where: { $0.suffix == "b" }) else { return }
-        let name = PreparedVerilog(program).instanceNames[program.kernels.count - 1]
-        let path = "\(rtl)/\(name)_b.mem"
+    /// Flips the sign bit of the first output's requantizer offset `C` (the top field of lane 0 in
+    /// the `q` image of the last linear kernel), which the outputs show.
+    static func corruptRequantizerImage(_ program: Program, rtl: String) throws {
+        guard let at = program.nodes.lastIndex(where: { $0.memories.contains { $0.suffix == "q" } }) else { return }
+        let node = program.nodes[at]
+        let image = node.memories.first { $0.suffix == "q" }!
+        let name = PreparedVerilog(program).instanceNames[at]
+        let path = "\(rtl)/\(name)_q.mem"
         var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
         var digits = Array(lines[0])
         // Lane 0 (the low field) always holds a real output; its sign bit is the field's top bit.
-        let lanes = switch kernel { case let .dsp(k): k.lanes; case let .lut(k): k.columnLanes }
+        let lanes = node.kernel(as: DSPKernel.self)?.lanes ?? node.kernel(as: LUTKernel.self)?.columnLanes ?? 1
         let bit = image.width / lanes - 1, index = digits.count - 1 - bit / 4
         guard let v = Int(String(digits[index]), radix: 16) else { return }
         digits[index] = Character(String(v ^ (1 << (bit % 4)), radix: 16))
@@ -225,7 +236,12 @@ extension Driver {
     /// Smaller variants of a case: fewer layers, narrower layers, fewer lanes.
     static func shrinkCandidates(_ c: DiffCase) -> [DiffCase] {
         var out: [DiffCase] = []
-        if c.depth > 1 {
+        if c.residual != nil {
+            var plain = c
+            plain.residual = nil
+            out.append(plain)
+        }
+        if c.depth > 1 && c.residual == nil {
             var last = c
             last.widths.removeLast()
             last.layers.removeLast()
@@ -237,7 +253,7 @@ extension Driver {
             first.activations.removeFirst()
             out.append(first)
         }
-        for i in c.widths.indices where c.widths[i] > 1 {
+        for i in c.widths.indices where c.widths[i] > 1 && c.residual == nil {
             var narrower = c
             narrower.widths[i] = max(1, c.widths[i] / 2)
             out.append(narrower)
@@ -319,7 +335,7 @@ extension Driver {
             set -e
             cd "$(dirname "$0")"
             lutforge compile model.onnx -o design --config config.yaml
-            \(options.injectFault ? "# (found with --inject-fault: the first bias image was corrupted after compiling)\n" : "")lutforge verify design --vectors \(options.vectors) --seed \(best.seed) --simulators \(options.simulators.joined(separator: ","))
+            \(options.injectFault ? "# (found with --inject-fault: the first requantizer image was corrupted after compiling)\n" : "")lutforge verify design --vectors \(options.vectors) --seed \(best.seed) --simulators \(options.simulators.joined(separator: ","))
 
             """
             try script.write(toFile: "\(repro)/repro.sh", atomically: true, encoding: .utf8)

@@ -14,7 +14,9 @@ public enum MLPStyle: String, Sendable, CaseIterable, Codable {
 }
 
 /// Builds an MLP graph with the given widths; `activations[i]` follows layer `i` (the last may be nil).
-public func makeMLP(widths: [Int], activations: [Op?], style: MLPStyle, softmax: Bool, seed: UInt64) -> Graph {
+/// For each layer in `residual` (whose input and output widths are equal) the layer's input is added
+/// back to its activated output: the input fans out to the layer and to the join.
+public func makeMLP(widths: [Int], activations: [Op?], style: MLPStyle, softmax: Bool, seed: UInt64, residual: Set<Int> = []) -> Graph {
     var rng = SplitMix64(seed: seed)
     func uniform(_ scale: Double) -> Float { Float((rng.nextUnit() * 2 - 1) * scale) }
     var nodes: [Node] = []
@@ -45,10 +47,15 @@ public func makeMLP(widths: [Int], activations: [Op?], style: MLPStyle, softmax:
             nodes.append(Node(name: "matmul\(i)", op: .matMul, inputs: [current, "w\(i)"], outputs: ["mm\(i)"]))
             nodes.append(Node(name: "add\(i)", op: .add, inputs: ["mm\(i)", "b\(i)"], outputs: [out]))
         }
+        let layerInput = current
         current = out
         if i < activations.count, let act = activations[i] {
             nodes.append(Node(name: "act\(i)", op: act, inputs: [current], outputs: ["a\(i)"]))
             current = "a\(i)"
+        }
+        if residual.contains(i) && nIn == nOut {
+            nodes.append(Node(name: "res\(i)", op: .add, inputs: [current, layerInput], outputs: ["r\(i)"]))
+            current = "r\(i)"
         }
     }
     if softmax {

@@ -14,7 +14,7 @@ extension Driver {
         } else {
             program = try lower(CompileOptions(model: target, output: ""))
         }
-        return try inputVectors(inputs, program: program).map { try IntegerEngine.run(program, $0) }
+        return try inputVectors(inputs, program: program).vectors.map { try IntegerEngine.run(program, $0) }
     }
 
     /// Writes integer vectors as an int64 `.npy`.

@@ -1,12 +1,36 @@
 // Emit step of the Verilog backend: a pure function from a prepared program to
 // text. Never modify the program here; anything to legalise belongs in VerilogPrepare.
+// Each kernel kind prints its own instance (Kernels/<Kind>.swift).
 import HardwareIR
+
+/// The handshake wires of one stream as a kernel port sees them.
+public struct VerilogStream: Sendable {
+    public var valid: String
+    public var ready: String
+    public var data: String
+}
+
+/// A kernel kind the Verilog backend can instantiate.
+public protocol VerilogKernel: KernelDefinition {
+    /// The library module it instantiates (`lf_dsp_chain`).
+    static var verilogModule: String { get }
+    /// Its instance (and any memories it needs beside it) in the top module; `memory(suffix)`
+    /// is the Verilog expression naming the `.mem` image of that suffix.
+    func verilogInstance(name: String, inputs: [VerilogStream], output: VerilogStream, memory: (String) -> String) -> String
+}
+
+/// Why the RTL could not be written.
+public struct VerilogError: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
+}
 
 /// Writes the RTL of a program: the top module, table images, file list and the library it uses.
 public enum VerilogEmitter {
-    /// Library modules every design uses, in dependency order.
+    /// Library modules every design carries, in dependency order.
     public static let libraryFiles = [
         "lf_rom.v", "lf_fabric_mul.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_emit_ctrl.v", "lf_dsp_chain.v", "lf_lut_linear.v",
+        "lf_threshold.v", "lf_elementwise.v", "lf_argmax.v", "lf_concat.v",
     ]
     /// Name of the generated top module.
     public static let topModule = "lutforge_top"
@@ -15,57 +39,36 @@ public enum VerilogEmitter {
     public static func emit(_ prepared: PreparedVerilog) throws -> FileSet {
         var files: FileSet = [:]
         for name in libraryFiles { files[name] = try Library.text("RTL/\(name)") }
-        files["\(topModule).v"] = top(prepared)
-        for (k, name) in zip(prepared.program.kernels, prepared.instanceNames) {
-            for image in k.memories { files["\(name)_\(image.suffix).mem"] = image.hexText }
+        files["\(topModule).v"] = try top(prepared)
+        for (node, name) in zip(prepared.program.nodes, prepared.instanceNames) {
+            for image in node.memories { files["\(name)_\(image.suffix).mem"] = image.hexText }
         }
         files["files.f"] = (libraryFiles + ["\(topModule).v"]).joined(separator: "\n") + "\n"
         return files
     }
 
+    /// `{MEM_DIR, "<instance>_<suffix>.mem"}`.
     static func file(_ name: String, _ suffix: String) -> String { "{MEM_DIR, \"\(name)_\(suffix).mem\"}" }
 
-    static func flag(_ b: Bool) -> String { b ? "1" : "0" }
+    /// `1` or `0`.
+    public static func flag(_ b: Bool) -> String { b ? "1" : "0" }
 
-    static func dspParameters(_ k: DSPKernel, _ name: String) -> [(String, String)] {
-        [
-            ("N_IN", "\(k.inputCount)"), ("N_OUT", "\(k.outputCount)"), ("LANES", "\(k.lanes)"),
-            ("M", "\(k.blockSize)"), ("N", "\(k.kept)"), ("B", "\(k.blocksPerCycle)"), ("GS", "\(k.groupSize)"),
-            ("X_BITS", "\(k.input.bits)"), ("X_SIGNED", flag(k.input.signed)),
-            ("W_BITS", "\(k.weight.bits)"), ("B_BITS", "\(k.bias.bits)"), ("ACC_BITS", "\(k.accumulator.bits)"),
-            ("M_BITS", "\(k.multiplier.bits)"), ("S_BITS", "\(k.shift.bits)"), ("P_BITS", "\(k.scaled.bits)"),
-            ("R_BITS", "\(k.requantized.bits)"), ("R_SIGNED", flag(k.requantized.signed)),
-            ("HAS_TABLE", flag(k.table != nil)), ("Y_BITS", "\(k.output.bits)"),
-            ("W_FILE", file(name, "w")), ("B_FILE", file(name, "b")), ("Q_FILE", file(name, "q")),
-            ("T_FILE", k.table == nil ? "\"\"" : file(name, "t")),
-        ]
+    /// `#(.A(1), .B(2))`-style parameter lines.
+    public static func instance(module: String, name: String, parameters: [(String, String)], ports: [(String, String)]) -> String {
+        var s = "    \(module) #(\n"
+        s += parameters.map { "        .\($0.0)(\($0.1))" }.joined(separator: ",\n")
+        s += "\n    ) u_\(name) (\n"
+        s += ports.map { "        .\($0.0)(\($0.1))" }.joined(separator: ",\n")
+        return s + "\n    );\n"
     }
 
-    static func lutParameters(_ k: LUTKernel, _ name: String) -> [(String, String)] {
-        [
-            ("N_IN", "\(k.inputCount)"), ("N_OUT", "\(k.outputCount)"), ("V", "\(k.vectorLength)"),
-            ("KA", "\(k.activationCentroids)"), ("KW", "\(k.weightCentroids)"), ("S", "\(k.groupColumns)"),
-            ("CL", "\(k.columnLanes)"), ("PL", "\(k.positionLanes)"), ("SL", "\(k.searchLanes)"),
-            ("X_BITS", "\(k.input.bits)"), ("X_SIGNED", flag(k.input.signed)),
-            ("DIST", k.distance == .linf ? "0" : "1"), ("D_BITS", "\(k.distanceType.bits)"),
-            ("T_BITS", "\(k.entry.bits)"), ("B_BITS", "\(k.bias.bits)"), ("ACC_BITS", "\(k.accumulator.bits)"),
-            ("SH_BITS", "\(k.shift.bits)"), ("LS_BITS", "\(k.multiplierShift.bits)"), ("P_BITS", "\(k.scaled.bits)"),
-            ("R_BITS", "\(k.requantized.bits)"), ("R_SIGNED", flag(k.requantized.signed)),
-            ("HAS_TABLE", flag(k.table != nil)), ("Y_BITS", "\(k.output.bits)"), ("TA_BITS", "\(k.tableAddressBits)"),
-            ("C_FILE", file(name, "c")), ("W_FILE", file(name, "w")), ("B_FILE", file(name, "b")),
-            ("Q_FILE", file(name, "q")), ("T_FILE", k.table == nil ? "\"\"" : file(name, "t")),
-        ] + (k.outliers.map { o in [
-            ("OK", "\(o.count)"), ("OL", "\(o.lanes)"), ("OW_BITS", "\(o.weight.bits)"), ("OA_BITS", "\(o.accumulator.bits)"),
-            ("M2_BITS", "\(o.multiplier.bits)"), ("O_FILE", file(name, "o")), ("M2_FILE", file(name, "m2")),
-        ] } ?? [])
-    }
-
-    static func top(_ prepared: PreparedVerilog) -> String {
+    static func top(_ prepared: PreparedVerilog) throws -> String {
         let p = prepared.program
+        let timing = try? p.timing()
         var s = """
         // Generated by LUTForge from \(p.sourceFile). Do not edit: recompile the model.
-        // Streams \(p.inputCount) \(p.input) inputs in and \(p.outputCount) \(p.output) outputs out with
-        // valid/ready handshakes; latency \(p.latencyCycles) cycles without back-pressure.
+        // Streams \(p.inputCount) \(p.inputType.element) inputs in and \(p.outputCount) \(p.outputType.element) outputs out with
+        // valid/ready handshakes; latency \(timing.map { String($0.latencyCycles) } ?? "?") cycles without back-pressure.
         // MEM_DIR is prepended to every table image path (end it with '/').
         `default_nettype none
 
@@ -76,51 +79,69 @@ public enum VerilogEmitter {
             input  wire        rst,
             input  wire        in_valid,
             output wire        in_ready,
-            input  wire [\(p.input.bits - 1):0]  in_data,
+            input  wire [\(p.inputStorage.bits - 1):0]  in_data,
             output wire        out_valid,
             input  wire        out_ready,
-            output wire [\(p.output.bits - 1):0] out_data,
+            output wire [\(p.outputStorage.bits - 1):0] out_data,
             output wire        out_last
         );
 
         """
-        let count = p.kernels.count
-        for i in 1..<count {
-            let t = p.kernels[i].input
-            s += "    wire s\(i)_valid, s\(i)_ready;\n    wire [\(t.bits - 1):0] s\(i)_data;\n"
-        }
-        for (i, (kernel, name)) in zip(p.kernels, prepared.instanceNames).enumerated() {
-            let inPort = i == 0 ? ("in_valid", "in_ready", "in_data") : ("s\(i)_valid", "s\(i)_ready", "s\(i)_data")
-            let outPort = i == count - 1 ? ("out_valid", "out_ready", "out_data") : ("s\(i + 1)_valid", "s\(i + 1)_ready", "s\(i + 1)_data")
-            let module: String
-            let params: [(String, String)]
-            var extraPorts = ""
-            s += "\n    // \(kernel.name): \(kernel.kind) \(kernel.inputCount) -> \(kernel.outputCount), from \(kernel.sourceNodes.joined(separator: ", "))\n"
-            switch kernel {
-            case let .dsp(k):
-                module = "lf_dsp_chain"
-                params = dspParameters(k, name)
-            case let .lut(k):
-                module = "lf_lut_linear"
-                params = lutParameters(k, name)
-                let ta = k.tableAddressBits, row = k.weightCentroids * k.entry.bits
-                s += "    wire [\(k.positionLanes * ta - 1):0] \(name)_tab_addr;\n"
-                s += "    wire [\(k.positionLanes * row - 1):0] \(name)_tab_data;\n"
-                for lane in 0..<k.positionLanes {
-                    s += "    lf_rom #(.WIDTH(\(row)), .DEPTH(\(k.tableDepth)), .ADDR_BITS(\(ta)), .INIT_FILE({MEM_DIR, \"\(name)_tab\(lane).mem\"}))\n"
-                    s += "        u_\(name)_tab\(lane) (.clk(clk), .addr(\(name)_tab_addr[\(lane * ta) +: \(ta)]), .data(\(name)_tab_data[\(lane * row) +: \(row)]));\n"
-                }
-                extraPorts = ",\n        .tab_addr(\(name)_tab_addr), .tab_data(\(name)_tab_data)"
+        // Per value: the producer's wires, and one ready per reader when it forks.
+        var readerPorts: [String: [VerilogStream]] = [:]
+        var decls = "", forks = ""
+        for value in [p.input] + p.nodes.map(\.output) {
+            let w = prepared.wireNames[value]!
+            let t = p.values[value]!
+            let producer: VerilogStream = value == p.input ? VerilogStream(valid: "in_valid", ready: "in_ready", data: "in_data")
+                : VerilogStream(valid: "\(w)_valid", ready: "\(w)_ready", data: "\(w)_data")
+            if value != p.input {
+                decls += "    wire \(w)_valid, \(w)_ready;\n    wire [\(t.storage.bits - 1):0] \(w)_data;\n"
             }
-            s += "    \(module) #(\n"
-            s += params.map { "        .\($0.0)(\($0.1))" }.joined(separator: ",\n")
-            s += "\n    ) u_\(name) (\n"
-            s += "        .clk(clk), .rst(rst),\n"
-            s += "        .in_valid(\(inPort.0)), .in_ready(\(inPort.1)), .in_data(\(inPort.2)),\n"
-            s += "        .out_valid(\(outPort.0)), .out_ready(\(outPort.1)), .out_data(\(outPort.2))\(extraPorts)\n"
-            s += "    );\n"
+            let readers = p.consumers(of: value)
+            let isOutput = value == p.output
+            let count = readers.count + (isOutput ? 1 : 0)
+            if count == 1 {
+                if isOutput {
+                    forks += "    assign out_valid = \(producer.valid);\n    assign \(producer.ready) = out_ready;\n    assign out_data = \(producer.data);\n"
+                } else {
+                    readerPorts[value] = [producer]
+                }
+                continue
+            }
+            // Fork: a beat moves when every reader is ready.
+            var readies: [String] = []
+            var ports: [VerilogStream] = []
+            for k in 0..<readers.count {
+                decls += "    wire \(w)_rdy\(k);\n"
+                readies.append("\(w)_rdy\(k)")
+                ports.append(VerilogStream(valid: "\(w)_fire", ready: "\(w)_rdy\(k)", data: producer.data))
+            }
+            if isOutput { readies.append("out_ready") }
+            decls += "    wire \(w)_fire;\n"
+            forks += "    // \(value) feeds \(count) readers: a beat moves when all are ready.\n"
+            forks += "    assign \(producer.ready) = \(readies.joined(separator: " & "));\n"
+            forks += "    assign \(w)_fire = \(producer.valid) & \(producer.ready);\n"
+            if isOutput { forks += "    assign out_valid = \(w)_fire;\n    assign out_data = \(producer.data);\n" }
+            readerPorts[value] = ports
         }
-        // TLAST-style marker on the final output beat of each inference.
+        s += decls
+        var used: [String: Int] = [:]
+        for (node, name) in zip(p.nodes, prepared.instanceNames) {
+            guard let k = node.kernel.base as? any VerilogKernel else {
+                throw VerilogError(reason: "node '\(node.name)': the Verilog backend has no instance for kernel kind '\(node.kind)'")
+            }
+            let inputs = node.inputs.map { v -> VerilogStream in
+                let i = used[v, default: 0]
+                used[v] = i + 1
+                return readerPorts[v]![i]
+            }
+            let w = prepared.wireNames[node.output]!
+            let output = VerilogStream(valid: "\(w)_valid", ready: "\(w)_ready", data: "\(w)_data")
+            s += "\n    // \(node.name): \(node.kind) \(node.inputs.joined(separator: ", ")) -> \(node.output), from \(node.sourceNodes.joined(separator: ", "))\n"
+            s += k.verilogInstance(name: name, inputs: inputs, output: output, memory: { file(name, $0) })
+        }
+        s += "\n" + forks
         let countBits = p.outputIndexBits
         s += """
 

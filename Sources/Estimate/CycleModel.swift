@@ -1,25 +1,27 @@
 // The cycle model: latency and initiation interval per kernel and for the whole
-// design, composed from the kernel schedules in HardwareIR (which the RTL
-// follows cycle for cycle; the tests compare both with Verilator).
+// design, composed from the kernel schedules in HardwareIR by replaying the
+// dataflow handshakes (Program.timing(), which the RTL follows cycle for cycle;
+// the tests compare both with Verilator and Icarus).
 import HardwareIR
 
 /// Cycles of one kernel.
 public struct KernelCycles: Codable, Sendable, Equatable {
-    /// Kernel name.
+    /// Node name.
     public var name: String
-    /// This kernel's share of the design latency: its search, compute, drain and emit
-    /// (plus the input load for the first kernel). The shares add up to the design latency.
+    /// This kernel's share of the design latency along the critical path (0 off it);
+    /// the shares add up to the design latency.
     public var latencyCycles: Int
-    /// Cycles the kernel is busy per inference (load to last emit); the largest is the design's interval.
+    /// Cycles the kernel is busy per inference when never stalled (load, compute, emit).
     public var occupancyCycles: Int
 }
 
 /// Latency and interval of a program.
 public enum CycleModel {
-    /// Per-kernel cycles.
+    /// Per-node cycles.
     public static func kernels(_ program: Program) -> [KernelCycles] {
-        zip(program.kernels, program.kernelLatencyCycles).map { k, latency in
-            KernelCycles(name: k.name, latencyCycles: latency, occupancyCycles: k.schedule.occupancyCycles)
+        let shares = (try? program.timing())?.latencyShares ?? program.nodes.map { _ in 0 }
+        return zip(program.nodes, shares).map { node, latency in
+            KernelCycles(name: node.name, latencyCycles: latency, occupancyCycles: node.schedule.occupancyCycles)
         }
     }
 
@@ -27,5 +29,4 @@ public enum CycleModel {
     public static func throughputPerSecond(_ program: Program, clockMHz: Double) -> Double {
         (clockMHz * 1e6 / Double(max(program.initiationIntervalCycles, 1))).rounded()
     }
-
 }

@@ -6,7 +6,7 @@ import HardwareIR
 public struct LayerEstimate: Codable, Sendable, Equatable {
     /// Kernel name.
     public var name: String
-    /// `dsp` or `lut`.
+    /// Kernel kind (`dsp-chain`, `lut-linear`, `threshold`, …).
     public var kind: String
     /// The layer's share of the design latency, cycles.
     public var latencyCycles: Int
@@ -81,7 +81,7 @@ public struct EstimateReport: Codable, Sendable, Equatable {
     public static func make(_ program: Program, device: Device, clockMHz: Double, synthesis: SynthesisReport?) -> EstimateReport {
         let cycles = CycleModel.kernels(program), resources = ResourceModel.kernels(program), total = ResourceModel.total(program)
         let us = { (c: Int) in (Double(c) / clockMHz * 1000).rounded() / 1000 }
-        let layers = zip(program.kernels, zip(cycles, resources)).map { k, cr in
+        let layers = zip(program.nodes, zip(cycles, resources)).map { k, cr in
             LayerEstimate(name: k.name, kind: k.kind, latencyCycles: cr.0.latencyCycles, occupancyCycles: cr.0.occupancyCycles,
                           latencyUs: us(cr.0.latencyCycles), luts: cr.1.luts, lutram: cr.1.lutram, flipFlops: cr.1.flipFlops,
                           dsp: cr.1.dsp, bram18: cr.1.bram18, uram: cr.1.uram, memories: cr.1.memories)

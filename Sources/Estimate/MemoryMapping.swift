@@ -87,7 +87,7 @@ public enum XC7MemoryMapper {
             placement.luts = ranges > 1 ? live * ((ranges + 2) / 3) * image.copies : 0
         } else {
             placement.primitive = "logic"
-            placement.luts = logicLUTs(depth: depth, width: live) * image.copies
+            placement.luts = logicLUTs(depth: depth, width: image.distinctLiveColumns) * image.copies
             placement.flipFlops = live * image.copies
         }
         return placement

@@ -50,8 +50,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
     public static func measure(_ program: Program, device: String, clockMHz: Double, vector: [Int], repeats: Int = 31,
                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> PerformanceReport {
         let cycles = CycleModel.kernels(program)
-        var inputs: [[Int]] = [vector]
-        for k in program.kernels { inputs.append(try IntegerEngine.run(k, inputs.last!)) }
+        let env = try IntegerEngine.evaluateAll(program, vector)
         func median(_ body: () throws -> Void) rethrows -> Double {
             for _ in 0..<3 { try body() }
             var times: [Double] = []
@@ -70,8 +69,8 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
                                   speedup: round3(one / fpga), speedupAllThreads: round3(all / fpga))
         }
         var rows: [PerformanceRow] = []
-        for (i, k) in program.kernels.enumerated() {
-            let x = inputs[i]
+        for (i, k) in program.nodes.enumerated() {
+            let x = k.inputs.map { env[$0]! }
             var sink = 0
             let one = try median { sink &+= try IntegerEngine.run(k, x).count }
             let all = try median { sink &+= try IntegerEngine.run(k, x, threads: threads).count }
@@ -79,7 +78,7 @@ public struct PerformanceReport: Codable, Sendable, Equatable {
             rows.append(row(k.name, cycles[i].latencyCycles, one, all))
         }
         let oneTotal = try median { _ = try IntegerEngine.run(program, vector) }
-        let allTotal = try median { var x = vector; for k in program.kernels { x = try IntegerEngine.run(k, x, threads: threads) } }
+        let allTotal = try median { _ = try IntegerEngine.run(program, vector, threads: threads) }
         let total = row("total", program.latencyCycles, oneTotal, allTotal)
         #if DEBUG
         let build = "debug build (`swift run` builds debug; `swift run -c release lutforge report` gives representative CPU figures)"

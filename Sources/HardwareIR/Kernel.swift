@@ -1,110 +1,225 @@
-// One kernel of a program, of any kind, and what every consumer needs from all kinds.
+// The kernel protocol every kind conforms to, the one registry that lists the
+// kinds, and the pieces of arithmetic and schedule that several kinds share.
+// Each kind keeps its backends in files of its own (ReferenceEngine/Kernels,
+// EmitVerilog/Kernels, EmitHLS/Kernels, Estimate/Kernels); a test checks that
+// every registered kind has every side.
 
-/// A lowered layer.
-public enum Kernel: Codable, Hashable, Sendable {
-    /// Multiply-accumulate chains on DSPs: N:M sparse, or dense (`N = M`).
-    case dsp(DSPKernel)
-    /// LUT-based vector-quantized linear layer.
-    case lut(LUTKernel)
+/// A kind of hardware kernel: its parameters, port types, schedule and memories.
+public protocol KernelDefinition: Codable, Hashable, Sendable {
+    /// Registry key and JSON tag (`dsp-chain`, `lut-linear`, …).
+    static var kind: String { get }
+    /// One line on what it computes.
+    static var summary: String { get }
+    /// Types of the input ports, in port order.
+    var inputTypes: [TensorType] { get }
+    /// Type of the one output.
+    var outputType: TensorType { get }
+    /// Cycle schedule (the RTL follows it cycle for cycle).
+    var schedule: KernelSchedule { get }
+    /// Read-only memories of the RTL instance, in RTL order.
+    var memories: [MemoryImage] { get }
+    /// Lines of the kernel's section of `model.hwir` (after its header line).
+    func dumpLines() -> [String]
+    /// Checks the kernel's own consistency (array sizes, value ranges); throws `ProgramError`.
+    func check(node: String) throws
+}
 
-    /// Identifier used for generated names.
-    public var name: String {
-        switch self {
-        case let .dsp(k): k.name
-        case let .lut(k): k.name
-        }
-    }
-    /// The model nodes it implements.
-    public var sourceNodes: [String] {
-        switch self {
-        case let .dsp(k): k.sourceNodes
-        case let .lut(k): k.sourceNodes
-        }
-    }
-    /// Input vector length.
-    public var inputCount: Int {
-        switch self {
-        case let .dsp(k): k.inputCount
-        case let .lut(k): k.inputCount
-        }
-    }
-    /// Output vector length.
-    public var outputCount: Int {
-        switch self {
-        case let .dsp(k): k.outputCount
-        case let .lut(k): k.outputCount
-        }
-    }
-    /// Input element type.
-    public var input: IntType {
-        switch self {
-        case let .dsp(k): k.input
-        case let .lut(k): k.input
-        }
-    }
-    /// Output element type.
-    public var output: IntType {
-        switch self {
-        case let .dsp(k): k.output
-        case let .lut(k): k.output
-        }
-    }
-    /// Real value of one input step.
-    public var inputScale: Double {
-        switch self {
-        case let .dsp(k): k.inputScale
-        case let .lut(k): k.inputScale
-        }
-    }
-    /// Real value of one output step.
-    public var outputScale: Double {
-        switch self {
-        case let .dsp(k): k.outputScale
-        case let .lut(k): k.outputScale
-        }
-    }
-    /// Cycle schedule.
-    public var schedule: KernelSchedule {
-        switch self {
-        case let .dsp(k): k.schedule
-        case let .lut(k): k.schedule
-        }
-    }
-    /// Activation table after requantization, if any.
-    public var table: ActivationTable? {
-        switch self {
-        case let .dsp(k): k.table
-        case let .lut(k): k.table
-        }
-    }
-    /// `dsp` or `lut`, for messages and reports.
-    public var kind: String {
-        switch self {
-        case .dsp: "dsp"
-        case .lut: "lut"
-        }
+extension KernelDefinition {
+    /// The registry key of this kernel.
+    public var kind: String { Self.kind }
+
+    /// Whether `other` is the same kernel.
+    func isEqual(_ other: any KernelDefinition) -> Bool {
+        guard let o = other as? Self else { return false }
+        return self == o
     }
 }
 
-extension Kernel {
-    private enum CodingKeys: String, CodingKey { case dsp, lut }
+/// Every kernel kind, once. Decoding, the emitters, the engine and the estimator find kinds here.
+public enum KernelRegistry {
+    /// The registered kinds.
+    public static let kinds: [any KernelDefinition.Type] = [
+        DSPKernel.self, LUTKernel.self, ThresholdKernel.self, ElementwiseKernel.self, ArgMaxKernel.self, ConcatKernel.self,
+    ]
 
-    /// Decodes `{"dsp": {…}}` or `{"lut": {…}}`.
+    /// The kind registered as `name`.
+    public static func kind(named name: String) -> (any KernelDefinition.Type)? {
+        kinds.first { $0.kind == name }
+    }
+}
+
+/// A kernel of any registered kind.
+public struct AnyKernel: Codable, Hashable, Sendable {
+    /// The kernel.
+    public let base: any KernelDefinition
+
+    /// Wraps `kernel`.
+    public init(_ kernel: any KernelDefinition) { base = kernel }
+
+    /// Its registry key.
+    public var kind: String { base.kind }
+
+    private enum CodingKeys: String, CodingKey { case kind, parameters }
+
+    /// Decodes `{"kind": …, "parameters": {…}}` through the registry.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        if let k = try c.decodeIfPresent(DSPKernel.self, forKey: .dsp) {
-            self = .dsp(k)
-        } else {
-            self = .lut(try c.decode(LUTKernel.self, forKey: .lut))
+        let name = try c.decode(String.self, forKey: .kind)
+        guard let type = KernelRegistry.kind(named: name) else {
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown kernel kind '\(name)'")
         }
+        base = try Self.decode(type, from: c)
     }
 
-    /// Encodes as a one-key object naming the kind.
+    private static func decode<K: KernelDefinition>(_: K.Type, from c: KeyedDecodingContainer<CodingKeys>) throws -> any KernelDefinition {
+        try c.decode(K.self, forKey: .parameters)
+    }
+
+    /// Encodes the kind tag and the parameters.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case let .dsp(k): try c.encode(k, forKey: .dsp)
-        case let .lut(k): try c.encode(k, forKey: .lut)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(base, forKey: .parameters)
+    }
+
+    public static func == (a: AnyKernel, b: AnyKernel) -> Bool { a.base.isEqual(b.base) }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        base.hash(into: &hasher)
+    }
+}
+
+/// Cycle schedule of one kernel on the dataflow pipeline. Every kernel follows one
+/// contract: it loads a whole frame on each input port (each port independently, one
+/// beat per cycle when offered), then is busy for `busyCycles`, then offers its output
+/// beats one per cycle; the cycle after its last output beat is accepted it loads again.
+/// The first output beat is offered `busyCycles + 1` cycles after the last input beat.
+public struct KernelSchedule: Codable, Hashable, Sendable {
+    /// Beats per inference on each input port.
+    public var inputBeats: [Int]
+    /// Output passes (linear kernels), 1 otherwise.
+    public var passes: Int
+    /// Centroid-search cycles, including one drain cycle (LUT-linear; 0 otherwise).
+    public var searchCycles: Int
+    /// Compute cycles after the last input beat.
+    public var computeCycles: Int
+    /// Pipeline cycles from the last compute issue to the first output beat.
+    public var drainCycles: Int
+    /// Output beats per inference.
+    public var outputBeats: Int
+
+    /// Creates a schedule.
+    public init(inputBeats: [Int], passes: Int = 1, searchCycles: Int = 0, computeCycles: Int, drainCycles: Int, outputBeats: Int) {
+        self.inputBeats = inputBeats
+        self.passes = passes
+        self.searchCycles = searchCycles
+        self.computeCycles = computeCycles
+        self.drainCycles = drainCycles
+        self.outputBeats = outputBeats
+    }
+
+    /// Cycles from the one after the last input beat to the one before the first output beat.
+    public var busyCycles: Int { searchCycles + computeCycles + drainCycles }
+    /// Cycles to receive the longest input frame when it is offered every cycle.
+    public var loadCycles: Int { inputBeats.max() ?? 0 }
+    /// Cycles to stream the outputs without back-pressure.
+    public var emitCycles: Int { outputBeats }
+    /// Cycles the kernel is busy with one inference when never stalled (load, compute, emit):
+    /// a stream of inferences enters it at most once every `occupancyCycles`.
+    public var occupancyCycles: Int { loadCycles + busyCycles + outputBeats }
+}
+
+/// `y = clamp((acc·M + C) >> S, lo, hi)` for one output channel, with an arithmetic
+/// (flooring) shift; `C = 2^(S−1)` rounds half up, and a bias or a zero point can be folded into it.
+public struct Requantizer: Codable, Hashable, Sendable {
+    /// Integer multiplier `M ≥ 0`.
+    public var multiplier: Int
+    /// Right shift `S ≥ 0`.
+    public var shift: Int
+    /// Offset `C` added before the shift.
+    public var offset: Int
+
+    /// A requantizer rounding half up: `C = 2^(S−1)` (0 for `S = 0`).
+    public init(multiplier: Int, shift: Int) {
+        self.init(multiplier: multiplier, shift: shift, offset: shift > 0 ? 1 << (shift - 1) : 0)
+    }
+
+    /// A requantizer with an explicit offset.
+    public init(multiplier: Int, shift: Int, offset: Int) {
+        self.multiplier = multiplier
+        self.shift = shift
+        self.offset = offset
+    }
+
+    /// `acc·M + C`, the value the shift rounds.
+    @inline(__always)
+    public func scaled(_ acc: Int) -> Int { acc * multiplier + offset }
+
+    /// `clamp((acc·M + C) >> S, lo, hi)`, or with `halfEven` `clamp(round_half_even((acc·M + C) / 2^S))`.
+    @inline(__always)
+    public func apply(_ acc: Int, lo: Int, hi: Int, halfEven: Bool = false) -> Int {
+        Swift.min(Swift.max(Requantizer.shift(scaled(acc), shift, halfEven: halfEven), lo), hi)
+    }
+
+    /// `v >> s` (flooring), or `v / 2^s` rounded half to even (convergent rounding).
+    @inline(__always)
+    public static func shift(_ v: Int, _ s: Int, halfEven: Bool) -> Int {
+        let q = v >> s
+        guard halfEven, s > 0 else { return q }
+        let rem = v - (q << s), half = 1 << (s - 1)
+        return rem > half || (rem == half && q & 1 == 1) ? q + 1 : q
+    }
+}
+
+/// An integer-in, integer-out table applied after requantization (sigmoid, …).
+public struct ActivationTable: Codable, Hashable, Sendable {
+    /// The float function the table samples, for reports.
+    public var function: String
+    /// Type of the index value; entry `i` is for value `input.min + i`.
+    public var input: IntType
+    /// Type of the entries.
+    public var output: IntType
+    /// `input.cardinality` entries.
+    public var values: [Int]
+
+    /// Creates a table.
+    public init(function: String, input: IntType, output: IntType, values: [Int]) {
+        precondition(values.count == input.cardinality)
+        self.function = function
+        self.input = input
+        self.output = output
+        self.values = values
+    }
+
+    /// The entry for value `x` of type `input`.
+    public func lookup(_ x: Int) -> Int { values[x - input.min] }
+}
+
+/// Formulas several kinds share, each written once.
+public enum Arith {
+    /// `ceil(a / b)` for `a ≥ 0`, `b ≥ 1`.
+    @inline(__always)
+    public static func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
+
+    /// Bits of an index into `count` things (at least 1).
+    @inline(__always)
+    public static func indexBits(_ count: Int) -> Int { max(1, Int.bitWidth - (count - 1).leadingZeroBitCount) }
+
+    /// The narrowest signed type holding `[lo, hi]` and at least `minimum` bits.
+    public static func signedType(_ lo: Int, _ hi: Int, minimum: Int = 2) -> IntType? {
+        guard let t = IntType.signedFitting(lo, hi) else { return nil }
+        return .int(max(t.bits, minimum))
+    }
+
+    /// `[lo, hi]` of `Σ w_i · x` for `x` anywhere in `[xlo, xhi]`, plus `bias`.
+    public static func dotRange(_ weights: some Sequence<Int>, xlo: Int, xhi: Int, bias: Int = 0) -> (lo: Int, hi: Int) {
+        var lo = bias, hi = bias
+        for w in weights {
+            let a = w * xlo, b = w * xhi
+            lo += Swift.min(a, b)
+            hi += Swift.max(a, b)
         }
+        return (lo, hi)
     }
 }

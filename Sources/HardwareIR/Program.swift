@@ -1,82 +1,46 @@
-// The lowered program: integer kernels with their tables, proven widths and
-// schedule. Emitters, the reference engine and the estimator read only this.
+// The lowered program: a dataflow graph of kernels over typed streams. Emitters,
+// the reference engine and the estimator read only this.
 
-/// `y = clamp((acc·multiplier + half) >> shift, lo, hi)` for one output channel, where
-/// `half = 2^(shift−1)` for `shift ≥ 1` and 0 for `shift = 0`.
-public struct Requantizer: Codable, Hashable, Sendable {
-    /// Unsigned integer multiplier `M`.
-    public var multiplier: Int
-    /// Right shift `S ≥ 1`.
-    public var shift: Int
+/// One kernel instance of the graph.
+public struct KernelNode: Codable, Hashable, Sendable {
+    /// Identifier used for generated names (`fc0`, `add1`, …).
+    public var name: String
+    /// The model nodes it implements, for messages and reports.
+    public var sourceNodes: [String]
+    /// The kernel.
+    public var kernel: AnyKernel
+    /// Values read, in port order.
+    public var inputs: [String]
+    /// The value written.
+    public var output: String
 
-    /// Creates a requantizer.
-    public init(multiplier: Int, shift: Int) {
-        self.multiplier = multiplier
-        self.shift = shift
-    }
-}
-
-/// An integer-in, integer-out table applied after requantization (sigmoid, …).
-public struct ActivationTable: Codable, Hashable, Sendable {
-    /// The float function the table samples, for reports.
-    public var function: String
-    /// Type of the index value; entry `i` is for value `input.min + i`.
-    public var input: IntType
-    /// Type of the entries.
-    public var output: IntType
-    /// `input.cardinality` entries.
-    public var values: [Int]
-
-    /// Creates a table.
-    public init(function: String, input: IntType, output: IntType, values: [Int]) {
-        precondition(values.count == input.cardinality)
-        self.function = function
-        self.input = input
+    /// Creates a node.
+    public init(name: String, sourceNodes: [String], kernel: any KernelDefinition, inputs: [String], output: String) {
+        self.name = name
+        self.sourceNodes = sourceNodes
+        self.kernel = AnyKernel(kernel)
+        self.inputs = inputs
         self.output = output
-        self.values = values
     }
 
-    /// The entry for value `x` of type `input`.
-    public func lookup(_ x: Int) -> Int { values[x - input.min] }
-}
-
-/// Cycle schedule of one kernel on the streaming datapath (`RTL/lf_dense.v`).
-public struct KernelSchedule: Codable, Hashable, Sendable {
-    /// Output passes: `ceil(outputs / lanes)` (per column group for LUT kernels).
-    public var passes: Int
-    /// Cycles to receive the input vector.
-    public var loadCycles: Int
-    /// Centroid-search cycles, including its one drain cycle (LUT kernels; 0 for dense).
-    public var searchCycles: Int
-    /// Accumulate cycles: `passes · inputs` (dense) or `passes · position blocks` (LUT).
-    public var computeCycles: Int
-    /// Pipeline cycles from the last multiply-accumulate issue to the last stored output.
-    public var drainCycles: Int
-    /// Cycles to stream the outputs (one per cycle without back-pressure).
-    public var emitCycles: Int
-
-    /// Cycles the kernel is busy with one inference: it loads, searches, computes, drains
-    /// and emits before it can load the next input, so a stream of inferences enters it at
-    /// most once every `occupancyCycles`.
-    public var occupancyCycles: Int { loadCycles + searchCycles + computeCycles + drainCycles + emitCycles }
-
-    /// Creates a schedule.
-    public init(passes: Int, loadCycles: Int, searchCycles: Int = 0, computeCycles: Int, drainCycles: Int, emitCycles: Int) {
-        self.passes = passes
-        self.loadCycles = loadCycles
-        self.searchCycles = searchCycles
-        self.computeCycles = computeCycles
-        self.drainCycles = drainCycles
-        self.emitCycles = emitCycles
-    }
+    /// The kernel's registry key.
+    public var kind: String { kernel.kind }
+    /// The kernel's schedule.
+    public var schedule: KernelSchedule { kernel.base.schedule }
+    /// The kernel's memories.
+    public var memories: [MemoryImage] { kernel.base.memories }
+    /// The kernel as a concrete kind, if it is one.
+    public func kernel<K: KernelDefinition>(as _: K.Type) -> K? { kernel.base as? K }
 }
 
 /// What the program's output integers mean.
 public enum OutputMeaning: Codable, Hashable, Sendable {
     /// Logits whose argmax equals the argmax of the model's final Softmax (named).
     case logits(softmaxNode: String)
-    /// Quantized values of the model output.
+    /// Quantized values of the model output (see the output value's quantization).
     case values
+    /// The index of the largest value (TopK k = 1, ArgMax), named.
+    case classIndex(node: String)
 }
 
 /// The device and clock a design is compiled for (the vendor project and the reports use them).
@@ -99,66 +63,136 @@ public struct Target: Codable, Hashable, Sendable {
     }
 }
 
-/// A whole lowered model: a chain of kernels between a streamed input and output.
+/// A malformed program: a bug in a pass or a hand-built IR, never a user error.
+public struct ProgramError: Error, CustomStringConvertible, Equatable {
+    /// The node or value at fault.
+    public var at: String
+    /// Why.
+    public var reason: String
+
+    /// Creates an error.
+    public init(at: String, reason: String) {
+        self.at = at
+        self.reason = reason
+    }
+
+    public var description: String { "HardwareIR: \(at): \(reason)" }
+}
+
+/// A whole lowered model: kernels over named, typed streams between one input and one output.
 public struct Program: Codable, Hashable, Sendable {
     /// Model name.
     public var name: String
     /// File name (without directories) of the model it came from.
     public var sourceFile: String
-    /// Input element type.
-    public var input: IntType
-    /// Input vector length.
-    public var inputCount: Int
-    /// Real value of one input step: `x_int = round(x / inputScale)` on the host.
-    public var inputScale: Double
-    /// Kernels in stream order.
-    public var kernels: [Kernel]
+    /// Every value's type, by name.
+    public var values: [String: TensorType]
+    /// Kernels in an order where every input is defined before it is read.
+    public var nodes: [KernelNode]
+    /// The streamed input value.
+    public var input: String
+    /// The streamed output value.
+    public var output: String
     /// How to read the output.
     public var outputMeaning: OutputMeaning
-    /// How the calibration activations were obtained, for the record.
+    /// How the activation ranges were obtained, for the record.
     public var calibration: String
     /// Device and clock, once the driver has chosen them.
     public var target: Target?
+    /// How the host quantizes float inputs (nil: the input is integer, pass it as it is).
+    public var inputQuantizer: InputQuantizer?
+    /// The model value each program value stands for (for the fidelity report), by program value.
+    public var sourceValues: [String: String] = [:]
 
     /// Creates a program.
-    public init(name: String, sourceFile: String, input: IntType, inputCount: Int, inputScale: Double,
-                kernels: [Kernel], outputMeaning: OutputMeaning, calibration: String) {
+    public init(name: String, sourceFile: String, values: [String: TensorType], nodes: [KernelNode], input: String, output: String,
+                outputMeaning: OutputMeaning, calibration: String) {
         self.name = name
         self.sourceFile = sourceFile
+        self.values = values
+        self.nodes = nodes
         self.input = input
-        self.inputCount = inputCount
-        self.inputScale = inputScale
-        self.kernels = kernels
+        self.output = output
         self.outputMeaning = outputMeaning
         self.calibration = calibration
     }
 
-    /// Output element type.
-    public var output: IntType { kernels.last?.output ?? input }
-    /// Output vector length.
-    public var outputCount: Int { kernels.last?.outputCount ?? inputCount }
-    /// Real value of one output step.
-    public var outputScale: Double { kernels.last?.outputScale ?? inputScale }
-    /// Width of the top's output beat counter, which drives `out_last`.
-    public var outputIndexBits: Int { max(1, Int.bitWidth - (outputCount - 1).leadingZeroBitCount) }
-
-    /// Cycles from the first input beat to the last output beat, both included, when
-    /// inputs arrive every cycle and outputs are always accepted: the first kernel's
-    /// load, then per kernel its search, compute, drain and emit (a kernel's emit is
-    /// the next one's load).
-    public var latencyCycles: Int { kernelLatencyCycles.reduce(0, +) }
-
-    /// Each kernel's share of `latencyCycles`: its search, compute, drain and emit, plus the
-    /// input load for the first kernel.
-    public var kernelLatencyCycles: [Int] {
-        kernels.enumerated().map { i, k in
-            let s = k.schedule
-            return (i == 0 ? s.loadCycles : 0) + s.searchCycles + s.computeCycles + s.drainCycles + s.emitCycles
+    /// A chain: `input` of `inputType` through `kernels` in order (values `x0`, `x1`, …).
+    public init(name: String, sourceFile: String, inputType: TensorType, chain kernels: [(name: String, sourceNodes: [String], kernel: any KernelDefinition)],
+                outputMeaning: OutputMeaning, calibration: String) {
+        var values = ["x0": inputType]
+        var nodes: [KernelNode] = []
+        for (i, k) in kernels.enumerated() {
+            values["x\(i + 1)"] = k.kernel.outputType
+            nodes.append(KernelNode(name: k.name, sourceNodes: k.sourceNodes, kernel: k.kernel, inputs: ["x\(i)"], output: "x\(i + 1)"))
         }
+        self.init(name: name, sourceFile: sourceFile, values: values, nodes: nodes, input: "x0", output: "x\(kernels.count)",
+                  outputMeaning: outputMeaning, calibration: calibration)
     }
 
-    /// Cycles between the ends of successive inferences when inputs are streamed back to
-    /// back: kernels hand over with valid/ready and hold one inference each, so the design
-    /// accepts a new one as fast as its busiest kernel (largest `occupancyCycles`) turns over.
-    public var initiationIntervalCycles: Int { kernels.map(\.schedule.occupancyCycles).max() ?? 0 }
+    /// Type of the streamed input.
+    public var inputType: TensorType { values[input]! }
+    /// Type of the streamed output.
+    public var outputType: TensorType { values[output]! }
+    /// Elements per input vector.
+    public var inputCount: Int { inputType.count }
+    /// Elements per output vector.
+    public var outputCount: Int { outputType.count }
+    /// Integer type of an input element as the hardware carries it.
+    public var inputStorage: IntType { inputType.storage }
+    /// Integer type of an output element.
+    public var outputStorage: IntType { outputType.storage }
+    /// Width of the top's output beat counter, which drives `out_last`.
+    public var outputIndexBits: Int { Arith.indexBits(outputCount) }
+
+    /// The node named `name`.
+    public func node(named name: String) -> KernelNode? { nodes.first { $0.name == name } }
+    /// The node that writes `value` (nil for the graph input).
+    public func producer(of value: String) -> KernelNode? { nodes.first { $0.output == value } }
+    /// `(node index, port)` of every reader of `value`.
+    public func consumers(of value: String) -> [(node: Int, port: Int)] {
+        nodes.enumerated().flatMap { i, n in n.inputs.enumerated().filter { $0.element == value }.map { (i, $0.offset) } }
+    }
+
+    /// Checks that the graph is well formed: every value defined once and before it is read,
+    /// every port's type equal to its value's type, no cycle, nothing dangling, and every
+    /// kernel consistent in itself. Tests run it after every pass.
+    public func verify() throws {
+        guard values[input] != nil else { throw ProgramError(at: "input '\(input)'", reason: "has no type") }
+        var defined: Set<String> = [input]
+        var names: Set<String> = []
+        for node in nodes {
+            let at = "node '\(node.name)'"
+            guard names.insert(node.name).inserted else { throw ProgramError(at: at, reason: "name used twice") }
+            let k = node.kernel.base
+            guard node.inputs.count == k.inputTypes.count else {
+                throw ProgramError(at: at, reason: "\(node.kind) has \(k.inputTypes.count) input port(s), the node connects \(node.inputs.count)")
+            }
+            for (port, value) in node.inputs.enumerated() {
+                guard let t = values[value] else { throw ProgramError(at: at, reason: "input '\(value)' has no type") }
+                guard defined.contains(value) else {
+                    throw ProgramError(at: at, reason: "input '\(value)' is not defined before it is read (a cycle, or nodes out of order)")
+                }
+                guard t == k.inputTypes[port] else {
+                    throw ProgramError(at: at, reason: "port \(port) expects \(k.inputTypes[port]), value '\(value)' is \(t)")
+                }
+            }
+            guard let out = values[node.output] else { throw ProgramError(at: at, reason: "output '\(node.output)' has no type") }
+            guard out == k.outputType else { throw ProgramError(at: at, reason: "output '\(node.output)' is \(out), the kernel writes \(k.outputType)") }
+            guard defined.insert(node.output).inserted else { throw ProgramError(at: at, reason: "value '\(node.output)' is defined twice") }
+            let s = k.schedule
+            guard s.inputBeats == k.inputTypes.map(\.beats), s.outputBeats == k.outputType.beats else {
+                throw ProgramError(at: at, reason: "schedule beats \(s.inputBeats) -> \(s.outputBeats) do not match the port types")
+            }
+            try k.check(node: node.name)
+        }
+        guard defined.contains(output) else { throw ProgramError(at: "output '\(output)'", reason: "is not written by any node") }
+        guard !nodes.isEmpty else { throw ProgramError(at: "program", reason: "has no kernel") }
+        for value in defined where value != output && consumers(of: value).isEmpty {
+            throw ProgramError(at: "value '\(value)'", reason: "is written but never read")
+        }
+        for value in values.keys where !defined.contains(value) {
+            throw ProgramError(at: "value '\(value)'", reason: "has a type but is never written")
+        }
+    }
 }

@@ -6,12 +6,33 @@ import Foundation
 import HardwareIR
 import Quantize
 
+/// The float layer a LUT-linear kernel approximates.
+struct FloatLayer {
+    /// Kernel name, for notes.
+    var name: String
+    /// Weights as rows, `[outputs][inputs]`, in real units.
+    var weight: [[Float]]
+    /// Real bias per output.
+    var bias: [Float]
+    var inputCount: Int { weight.first?.count ?? 0 }
+    var outputCount: Int { weight.count }
+}
+
+/// The output side of a LUT-linear kernel.
+enum LUTOutput {
+    /// Requantized to `requantized` at `scale` (then an optional table): float models.
+    case requantized(IntType, scale: Double, table: ActivationTable?, quant: Quantization?)
+    /// The accumulator itself (identity requantizer); quantized models realize their quantizer after it.
+    case raw
+}
+
 enum LUTLowering {
-    static func lower(_ c: LayerContext, options requested: LUTOptions, calibration: [[Int]], seed: UInt64) throws -> (LUTKernel, [String]) {
-        let layer = c.layer
+    /// Builds the kernel; with `.raw` output also returns the real value of one accumulator step per column.
+    static func lower(_ c: LayerContext, layer: FloatLayer, output: LUTOutput, options requested: LUTOptions, calibration: [[Int]],
+                      seed: UInt64) throws -> (kernel: LUTKernel, notes: [String], units: [Double]) {
         let nIn = layer.inputCount, nOut = layer.outputCount
         func option(_ ok: Bool, _ reason: String) throws {
-            if !ok { throw LoweringError.unsupported(file: c.file, node: c.node, reason: reason) }
+            if !ok { throw c.unsupported(reason) }
         }
         let o = requested
         try option(o.vectorLength >= 1, "v must be at least 1, got \(o.vectorLength)")
@@ -29,7 +50,7 @@ enum LUTLowering {
         groupColumns = max(columnLanes, groupColumns - groupColumns % columnLanes)
         let groups = (nOut + groupColumns - 1) / groupColumns
         let positionLanes = min(o.positionLanes, positions)
-        let x = c.input
+        let x = c.inputType.storage
         func subvector(_ row: [Int], _ p: Int) -> [Int] { (0..<v).map { e in p * v + e < row.count ? row[p * v + e] : 0 } }
         let distinct = (0..<positions).map { p in Set(calibration.map { subvector($0, p) }).count }.max() ?? 1
         let ka = max(1, min(o.activationCentroids, distinct))
@@ -126,7 +147,15 @@ enum LUTLowering {
         // off max(0, s_g) bits, so the datapath needs no multiplier.
         let entryType = IntType.int(o.tableBits)
         let entryMax = Double(entryType.max)
-        let sr = c.output.requantScale, sx = c.inputScale
+        guard let sx = c.inputType.quant?.scales.first, c.inputType.quant?.isPerTensor == true else {
+            throw c.unsupported("a LUT-linear layer needs a per-tensor input scale")
+        }
+        let raw: Bool
+        let sr: Double
+        switch output {
+        case let .requantized(_, scale, _, _): (raw, sr) = (false, scale)
+        case .raw: (raw, sr) = (true, 1)
+        }
         var groupShift = [Int](repeating: 0, count: groups)
         for g in 0..<groups where maxDot[g] > 0 {
             var s = Int(floor(log2(entryMax * sr / (maxDot[g] * sx))))
@@ -140,6 +169,7 @@ enum LUTLowering {
         var outlierScale = [Double](repeating: 1, count: nOut)
         var outlierQ: [(multiplier: Int, shift: Int)] = []
         let hasOutliers = o.outlierFraction > 0
+        try option(!(raw && hasOutliers), "outliers are not supported on LUT layers of quantized models")
         if hasOutliers {
             for n in 0..<nOut {
                 let m = outlierRows[n].map { Double(abs($0.value)) }.max() ?? 0
@@ -158,16 +188,20 @@ enum LUTLowering {
             let t = roundHalfEven(d * sx * pow(2, Double(groupShift[g])) / sr)
             return Int(min(max(t, -entryMax), entryMax))
         }
-        var biases: [Int] = []
-        for n in 0..<nOut {
+        // The bias goes into the requantizer's offset, at 2^-S of an output step (raw outputs keep it in the accumulator).
+        let biases = try (0..<nOut).map { n -> Int in
+            guard raw else { return 0 }
             let b = roundHalfEven(Double(layer.bias[n]) * pow(2, Double(groupShift[n / groupColumns])) / sr)
-            guard abs(b) < Double(Int32.max) else { throw c.unprovable("bias of output \(n) is \(b) at accumulator scale, beyond int32") }
-            biases.append(Int(b))
+            guard abs(b) < pow(2, 40) else { throw c.unprovable("bias of output \(n) is \(b) at accumulator scale, beyond 40 bits") }
+            return Int(b)
         }
-        let requantizers = (0..<nOut).map { n -> Requantizer in
+        let requantizers = try (0..<nOut).map { n -> Requantizer in
+            if raw { return Requantizer(multiplier: 1, shift: 0, offset: 0) }
             let s = groupShift[n / groupColumns]
-            if hasOutliers { return Requantizer(multiplier: 1 << (outlierQ[n].shift - s), shift: outlierQ[n].shift) }
-            return Requantizer(multiplier: 1 << max(0, -s), shift: max(0, s))
+            let (l, shift) = hasOutliers ? (outlierQ[n].shift - s, outlierQ[n].shift) : (max(0, -s), max(0, s))
+            let offset = roundHalfEven(Double(layer.bias[n]) / sr * pow(2, Double(shift))) + (shift > 0 ? pow(2, Double(shift - 1)) : 0)
+            guard abs(offset) < pow(2, 60) else { throw c.unprovable("bias of output \(n) needs more than 62 bits at the requantizer") }
+            return Requantizer(multiplier: 1 << l, shift: shift, offset: Int(offset))
         }
         var outliers: OutlierChain?
         var outlierBound = [Int](repeating: 0, count: nOut)
@@ -197,6 +231,13 @@ enum LUTLowering {
                                     multiplier: .uint(DSPLowering.multiplierBits))
         }
 
+        let requantizedType: IntType
+        let table: ActivationTable?
+        let outQuant: Quantization?
+        switch output {
+        case let .requantized(t, _, tab, q): (requantizedType, table, outQuant) = (t, tab, q)
+        case .raw: (requantizedType, table, outQuant) = (.int(2), nil, nil)
+        }
         // Proven bounds: |acc[n]| ≤ |b[n]| + Σ_p max_k |T[p][g][k][code[p][n]]|.
         var columnBound = [Int](repeating: 0, count: nOut)
         for n in 0..<nOut {
@@ -219,43 +260,40 @@ enum LUTLowering {
         let accType = IntType.int(max(bounded.bits, entryType.bits + 1, bType.bits + 1))
         let sMax = requantizers.map(\.shift).max() ?? 0
         let lMax = requantizers.map { $0.multiplier.trailingZeroBitCount }.max() ?? 0
-        // |acc·2^L + acc_outlier·M2| per column, plus the largest half.
-        var scaledBound = 0
+        // |acc·2^L + acc_outlier·M2| + C per column.
+        var scaledLo = 0, scaledHi = 0
         for n in 0..<nOut {
             let (shifted, o1) = columnBound[n].multipliedReportingOverflow(by: requantizers[n].multiplier)
             let (outer, o2) = outlierBound[n].multipliedReportingOverflow(by: outliers?.multipliers[n] ?? 0)
-            guard !o1, !o2, shifted < 1 << 61, outer < 1 << 61 else { throw c.unprovable("requantization value needs more than 62 bits") }
-            scaledBound = max(scaledBound, shifted + outer)
+            guard !o1, !o2, shifted < 1 << 60, outer < 1 << 60 else { throw c.unprovable("requantization value needs more than 62 bits") }
+            scaledLo = min(scaledLo, -shifted - outer + requantizers[n].offset)
+            scaledHi = max(scaledHi, shifted + outer + requantizers[n].offset)
         }
-        let half = sMax > 0 ? 1 << (sMax - 1) : 0
-        guard let scaledFit = IntType.signedFitting(-scaledBound, scaledBound + half) else {
+        guard let scaledFit = IntType.signedFitting(scaledLo, scaledHi) else {
             throw c.unprovable("requantization value needs more than 62 bits")
         }
-        // Wider than the accumulator and able to hold the clamp bounds (RTL/lf_round_clamp.v).
-        let scaledType = IntType.int(max(scaledFit.bits, accType.bits + 1, c.output.requantized.bits + 1,
+        let cType = Arith.signedType(requantizers.map(\.offset).min() ?? 0, requantizers.map(\.offset).max() ?? 0)!
+        let rType = raw ? accType : requantizedType
+        // Wider than the accumulator and the offset, and able to hold the clamp bounds (RTL/lf_round_clamp.v).
+        let scaledType = IntType.int(max(scaledFit.bits, accType.bits + 1, rType.bits + 1, cType.bits,
                                          (outliers?.accumulator.bits ?? 0) + 1, DSPLowering.multiplierBits + 2))
+        guard scaledType.bits <= 62 else { throw c.unprovable("requantization value needs more than 62 bits") }
         let span = x.max - x.min
         let distanceType: IntType = switch o.distance {
         case .linf: .uint(max(IntType.unsignedFitting(span)!.bits, x.bits + 2))
         case .l2: .uint(max(IntType.unsignedFitting(v * span * span)!.bits, 2 * x.bits + 3))
         }
 
-        let passes = (nOut + columnLanes - 1) / columnLanes
-        let positionBlocks = (positions + positionLanes - 1) / positionLanes
-        let searchBlocks = (ka + searchLanes - 1) / searchLanes
-        let schedule = KernelSchedule(
-            passes: passes, loadCycles: nIn, searchCycles: positions * searchBlocks + 1,
-            computeCycles: passes * (positionBlocks + (outliers?.cycles ?? 0)),
-            drainCycles: LowerLayers.drainCycles + (c.output.table == nil ? 0 : LowerLayers.tableDrainCycles),
-            emitCycles: nOut)
+        let outType = TensorType.vector(ElementType(table?.output ?? rType), nOut, quant: outQuant)
         let kernel = LUTKernel(
-            name: layer.name, sourceNodes: layer.nodes, inputCount: nIn, outputCount: nOut, input: x,
+            inputCount: nIn, outputCount: nOut, inputType: c.inputType, outputType: outType,
             vectorLength: v, activationCentroids: ka, weightCentroids: kw, groupColumns: groupColumns,
             distance: o.distance, distanceType: distanceType, centroids: centroids, codes: codes, entry: entryType,
             tables: tables, bias: bType, biases: biases, accumulator: accType, requantizers: requantizers,
-            multiplierShift: IntType.unsignedFitting(max(lMax, 1))!, shift: IntType.unsignedFitting(max(sMax, 1))!, scaled: scaledType, requantized: c.output.requantized,
-            table: c.output.table, outliers: outliers, searchLanes: searchLanes, columnLanes: columnLanes, positionLanes: positionLanes,
-            inputScale: sx, outputScale: c.output.outputScale, schedule: schedule)
-        return (kernel, notes)
+            multiplierShift: IntType.unsignedFitting(max(lMax, 1))!, shift: IntType.unsignedFitting(max(sMax, 1))!, offset: cType,
+            scaled: scaledType, requantized: rType, table: table, outliers: outliers, searchLanes: searchLanes, columnLanes: columnLanes,
+            positionLanes: positionLanes)
+        let units = (0..<nOut).map { n in sr * pow(2, -Double(groupShift[n / groupColumns])) }
+        return (kernel, notes, units)
     }
 }

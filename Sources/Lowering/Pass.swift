@@ -1,5 +1,5 @@
-// The pass protocol, the state passes transform, and named pipelines (arrays of
-// pass types, never strings).
+// The pass protocol, the state passes transform, the options that decide how
+// each layer is lowered, and named pipelines (arrays of pass types, never strings).
 @_exported import enum HardwareIR.Distance
 import HardwareIR
 import ModelGraph
@@ -11,21 +11,27 @@ public enum LoweringError: Error, CustomStringConvertible, Equatable {
     case unsupported(file: String, node: String, reason: String)
     /// A width or value could not be proven to fit.
     case unprovable(file: String, node: String, reason: String)
+    /// No integer realization within the widths reproduces the model's arithmetic exactly.
+    case inexact(file: String, node: String, reason: String)
     /// Calibration data is missing or does not match the model.
     case calibration(file: String, reason: String)
+    /// A pass broke an invariant: a LUTForge bug, reported instead of crashing.
+    case internalError(file: String, pass: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unsupported(file, node, reason): "\(file): node '\(node)': \(reason)"
         case let .unprovable(file, node, reason): "\(file): node '\(node)': \(reason)"
+        case let .inexact(file, node, reason): "\(file): node '\(node)': \(reason)"
         case let .calibration(file, reason): "\(file): calibration: \(reason)"
+        case let .internalError(file, pass, reason): "\(file): internal error after pass \(pass): \(reason) (please report this)"
         }
     }
 }
 
 /// Which kernel implements a layer.
 public enum KernelKind: String, Sendable, CaseIterable {
-    /// Multiply-accumulate on DSP lanes (dense today; N:M sparse chains later).
+    /// Multiply-accumulate chains on DSP slices (dense, or N:M sparse).
     case dsp
     /// LUT-based vector-quantized linear layer.
     case lut
@@ -85,6 +91,9 @@ public struct DSPOptions: Sendable, Equatable {
 
     /// Defaults: dense, blocks of 4.
     public init() {}
+
+    /// Whether every weight is kept.
+    public var isDense: Bool { kept == blockSize }
 }
 
 /// Everything that decides how one layer is lowered.
@@ -114,6 +123,8 @@ public struct LoweringOptions: Sendable {
     public var calibrationSource: String
     /// Seed of every k-means run.
     public var seed: UInt64
+    /// Bits of the input quantizer LUTForge adds in front of a quantized model whose input is float.
+    public var inputBits = 8
 
     /// Creates options.
     public init(defaults: LayerOptions = LayerOptions(), perLayer: [String: LayerOptions] = [:], calibration: [[Float]],
@@ -132,48 +143,31 @@ public struct LoweringOptions: Sendable {
         self.init(defaults: defaults, calibration: calibration, calibrationSource: calibrationSource)
     }
 
-    /// The options of `layer`.
-    public func options(for layer: LinearLayer) -> LayerOptions {
-        if let o = perLayer[layer.name] { return o }
-        for node in layer.nodes { if let o = perLayer[node] { return o } }
+    /// The options of the layer named `name` (a kernel name) covering model nodes `nodes`.
+    public func options(name: String, nodes: [String]) -> LayerOptions {
+        if let o = perLayer[name] { return o }
+        for node in nodes { if let o = perLayer[node] { return o } }
         return defaults
     }
 }
 
-/// What a float linear layer does after its matrix product.
-public enum LayerActivation: String, Equatable, Sendable {
-    case none, relu, sigmoid
+/// How a model's values are quantized.
+public enum QuantizationMode: String, Sendable {
+    /// A float model: LUTForge calibrates activations and quantizes weights itself.
+    case float
+    /// An already-quantized model (QONNX or ONNX QDQ): its quantizers are honoured exactly.
+    case quantized
 }
 
-/// A fully connected layer recovered from the graph: `act(W·x + b)`.
-public struct LinearLayer: Equatable, Sendable {
-    /// Kernel name (`fc0`, …).
-    public var name: String
-    /// Graph nodes it covers.
-    public var nodes: [String]
-    /// Weights as rows, `[outputs][inputs]`.
-    public var weight: [[Float]]
-    /// Bias per output.
-    public var bias: [Float]
-    /// Activation after the bias.
-    public var activation: LayerActivation
-    /// Graph value holding `W·x + b`.
-    public var preActivationValue: String
-    /// Graph value holding the layer's output.
-    public var outputValue: String
-
-    /// Inputs.
-    public var inputCount: Int { weight.first?.count ?? 0 }
-    /// Outputs.
-    public var outputCount: Int { weight.count }
-}
-
-/// Calibrated ranges of one layer.
-public struct LayerRanges: Equatable, Sendable {
-    /// Range of `W·x + b`.
-    public var preActivation: ObservedRange
-    /// Range of the layer output.
-    public var output: ObservedRange
+/// Where a layout op's output really comes from: a value of the stream, seen with another shape
+/// (and, after a Transpose, another element order).
+public struct LayoutFact: Equatable, Sendable {
+    /// The value that is streamed.
+    public var source: String
+    /// The logical shape (batch dimension included, as in the model).
+    public var shape: [Int]
+    /// `order[i]`: index in the stream of logical element `i` (nil: the same order).
+    public var order: [Int]?
 }
 
 /// Everything the passes read and write, from the graph to the program.
@@ -184,15 +178,15 @@ public struct LoweringState: Sendable {
     public var graph: Graph
     /// Options.
     public var options: LoweringOptions
-    /// Linear layers, after `ExtractLinearChain`.
-    public var layers: [LinearLayer] = []
-    /// Name of a final Softmax that was dropped, if any.
-    public var finalSoftmax: String?
-    /// Range of the model input, after `CalibrateActivations`.
-    public var inputRange: ObservedRange?
-    /// Per-layer ranges, after `CalibrateActivations`.
-    public var ranges: [LayerRanges] = []
-    /// The lowered program, after `LowerLayers`.
+    /// Float or quantized, after `classify-model`.
+    public var mode: QuantizationMode = .float
+    /// Static shape of every value (batch 1), after `infer-shapes`.
+    public var shapes: [String: [Int]] = [:]
+    /// Layout facts of the values layout ops define, after `resolve-layout`.
+    public var layout: [String: LayoutFact] = [:]
+    /// Observed range of every value on the calibration vectors (float models), after `calibrate-activations`.
+    public var ranges: [String: ObservedRange] = [:]
+    /// The lowered program, after the lowering pass.
     public var program: Program?
     /// One-line notes for the user (what was changed and why).
     public var notes: [String] = []
@@ -202,6 +196,14 @@ public struct LoweringState: Sendable {
         self.file = file
         self.graph = graph
         self.options = options
+    }
+
+    /// An unsupported-construct error at `node`.
+    func unsupported(_ node: String, _ reason: String) -> LoweringError { .unsupported(file: file, node: node, reason: reason) }
+
+    /// The streamed value behind `value` and how it is seen (identity when no layout op intervenes).
+    public func resolve(_ value: String) -> LayoutFact {
+        layout[value] ?? LayoutFact(source: value, shape: shapes[value] ?? [], order: nil)
     }
 }
 
@@ -219,17 +221,51 @@ public protocol Pass {
 
 /// Named pass sequences.
 public enum Pipeline {
-    /// ONNX MLP to dense int8 or LUT-linear kernels, per layer.
-    public static let mlp: [any Pass.Type] = [
-        ExtractLinearChain.self, CalibrateActivations.self, LowerLayers.self,
+    /// What every model goes through before it is lowered.
+    public static let prepare: [any Pass.Type] = [
+        ClassifyModel.self, InferShapes.self, FoldConstants.self, ResolveLayout.self,
     ]
 
-    /// Runs `passes` in order and returns the program.
-    public static func run(_ passes: [any Pass.Type], on state: inout LoweringState) throws -> Program {
-        for pass in passes { try pass.init().run(&state) }
+    /// A float model: batch norms and constant scales folded into the layers, activations
+    /// calibrated, layers quantized to DSP-chain or LUT-linear kernels.
+    public static let float: [any Pass.Type] = prepare + [
+        CanonicalizeLinear.self, FoldBatchNorm.self, FoldScalarOps.self, CalibrateActivations.self, LowerFloatGraph.self,
+    ]
+
+    /// An already-quantized model (QONNX, ONNX QDQ): integer weights taken as they are,
+    /// every quantizer realized exactly by a requantizer or thresholds.
+    public static let quantized: [any Pass.Type] = prepare + [
+        CalibrateActivations.self, LowerQuantizedGraph.self,
+    ]
+
+    /// Runs `prepare`, then the pipeline the model's mode selects, and returns the program. With
+    /// `verify`, the graph is checked after every graph pass and the program after the last.
+    public static func run(on state: inout LoweringState, verify: Bool = true) throws -> Program {
+        for pass in prepare { try step(pass, &state, verify: verify) }
+        let rest = (state.mode == .float ? float : quantized).dropFirst(prepare.count)
+        for pass in rest { try step(pass, &state, verify: verify) }
         guard let program = state.program else {
             preconditionFailure("pipeline ended without a program; the last pass must produce one")
         }
         return program
+    }
+
+    /// Runs `passes` in order (tests use it to stop in the middle) and returns the program, if any.
+    public static func run(_ passes: [any Pass.Type], on state: inout LoweringState, verify: Bool = true) throws -> Program? {
+        for pass in passes { try step(pass, &state, verify: verify) }
+        return state.program
+    }
+
+    static func step(_ pass: any Pass.Type, _ state: inout LoweringState, verify: Bool) throws {
+        try pass.init().run(&state)
+        guard verify else { return }
+        do { try state.graph.verify() } catch {
+            throw LoweringError.internalError(file: state.file, pass: pass.name, reason: "malformed graph: \(error)")
+        }
+        if let p = state.program {
+            do { try p.verify() } catch {
+                throw LoweringError.internalError(file: state.file, pass: pass.name, reason: "malformed program: \(error)")
+            }
+        }
     }
 }

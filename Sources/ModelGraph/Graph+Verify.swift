@@ -36,19 +36,18 @@ extension Graph {
         var defined = Set(initializers.keys)
         for input in inputs { defined.insert(input.name) }
         for node in nodes {
-            let (lo, hi): (Int, Int) = switch node.op {
-            case .gemm: (2, 3)
-            case .matMul, .add: (2, 2)
-            case .relu, .sigmoid, .identity, .flatten, .softmax: (1, 1)
-            }
-            if node.inputs.count < lo || node.inputs.count > hi || node.outputs.count != 1 {
-                let ins = lo == hi ? "\(lo)" : "\(lo) to \(hi)"
-                throw GraphError.arity(node: node.name, op: node.op.onnxName, expected: "\(ins) inputs and 1 output, got \(node.inputs.count) and \(node.outputs.count)")
+            let (ins, outs) = node.op.arity
+            if !ins.contains(node.inputs.count) || !outs.contains(node.outputs.count) {
+                func range(_ r: ClosedRange<Int>) -> String {
+                    r.lowerBound == r.upperBound ? "\(r.lowerBound)" : r.upperBound == Int.max ? "at least \(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)"
+                }
+                throw GraphError.arity(node: node.name, op: node.op.onnxName,
+                                       expected: "\(range(ins)) inputs and \(range(outs)) output(s), got \(node.inputs.count) and \(node.outputs.count)")
             }
             for value in node.inputs where !value.isEmpty && !defined.contains(value) {
                 throw GraphError.undefinedValue(node: node.name, value: value)
             }
-            for value in node.outputs {
+            for value in node.outputs where !value.isEmpty {
                 if defined.contains(value) { throw GraphError.redefinedValue(node: node.name, value: value) }
                 defined.insert(value)
             }

@@ -1,42 +1,197 @@
-// The value-type graph IR of an imported model: float tensors, ops, and the
-// order they run in. Importers build it; Lowering and the float interpreter read it.
+// The value-type graph IR of an imported model: tensors, ops with typed
+// attributes, quantization annotations, and the order nodes run in. Importers
+// build it; the graph passes of Lowering rewrite it; the float interpreter runs it.
 
-/// A dense float tensor in row-major order.
+/// Element type of a tensor.
+public enum DType: String, Sendable, Equatable, CaseIterable {
+    case float32, float64, float16, bfloat16, int8, uint8, int16, uint16, int32, uint32, int64, uint64, bool
+
+    /// Whether the elements are integers (bool included).
+    public var isInteger: Bool { ![.float32, .float64, .float16, .bfloat16].contains(self) }
+
+    /// Smallest and largest value of an integer type.
+    public var integerRange: ClosedRange<Int>? {
+        switch self {
+        case .int8: -128...127
+        case .uint8: 0...255
+        case .int16: -32768...32767
+        case .uint16: 0...65535
+        case .int32: Int(Int32.min)...Int(Int32.max)
+        case .uint32: 0...Int(UInt32.max)
+        case .int64, .uint64: Int.min...Int.max
+        case .bool: 0...1
+        default: nil
+        }
+    }
+}
+
+/// A dense tensor in row-major order. Float data is held as float32 (what ONNX models
+/// compute in); integer data is also held exactly in `ints`.
 public struct FloatTensor: Equatable, Sendable {
     /// Dimensions, outermost first. A scalar has no dimensions.
     public var shape: [Int]
-    /// Elements in row-major order; `data.count == shape.product`.
+    /// Elements as float32, in row-major order; `data.count == shape.product`.
     public var data: [Float]
+    /// Element type in the model file.
+    public var dtype: DType
+    /// The exact integers of an integer tensor.
+    public var ints: [Int]?
 
-    /// Creates a tensor; the element count must match the shape.
+    /// A float32 tensor; the element count must match the shape.
     public init(shape: [Int], data: [Float]) {
         precondition(shape.reduce(1, *) == data.count, "tensor shape \(shape) does not hold \(data.count) elements")
         self.shape = shape
         self.data = data
+        dtype = .float32
+        ints = nil
     }
+
+    /// An integer tensor.
+    public init(shape: [Int], ints: [Int], dtype: DType = .int64) {
+        precondition(shape.reduce(1, *) == ints.count, "tensor shape \(shape) does not hold \(ints.count) elements")
+        precondition(dtype.isInteger)
+        self.shape = shape
+        self.data = ints.map { Float($0) }
+        self.dtype = dtype
+        self.ints = ints
+    }
+
+    /// A float scalar.
+    public static func scalar(_ v: Float) -> FloatTensor { FloatTensor(shape: [], data: [v]) }
 
     /// Number of elements.
     public var count: Int { data.count }
+    /// Rank.
+    public var rank: Int { shape.count }
+
+    /// The elements as exact integers when they all are integers (integer dtypes, or floats holding integers).
+    public var integerValues: [Int]? {
+        if let ints { return ints }
+        guard data.allSatisfy({ $0.rounded() == $0 && abs($0) < 1e15 }) else { return nil }
+        return data.map { Int($0) }
+    }
+}
+
+/// Attributes of a convolution (Conv, ConvInteger, QLinearConv).
+public struct ConvAttributes: Equatable, Sendable {
+    public var kernelShape: [Int]?
+    public var strides: [Int]?
+    public var pads: [Int]?
+    public var dilations: [Int]?
+    public var group: Int
+    public var autoPad: String
+
+    public init(kernelShape: [Int]?, strides: [Int]?, pads: [Int]?, dilations: [Int]?, group: Int, autoPad: String) {
+        self.kernelShape = kernelShape
+        self.strides = strides
+        self.pads = pads
+        self.dilations = dilations
+        self.group = group
+        self.autoPad = autoPad
+    }
+}
+
+/// How a quantizer rounds (QONNX `rounding_mode`).
+public enum RoundingMode: String, Equatable, Sendable, CaseIterable {
+    /// Half to even (`ROUND`, `HALF_EVEN`): numpy's `round`.
+    case halfEven = "ROUND"
+    case ceil = "CEIL"
+    case floor = "FLOOR"
+    /// Away from zero.
+    case up = "UP"
+    /// Towards zero.
+    case down = "DOWN"
+    /// Half away from zero.
+    case halfUp = "HALF_UP"
+    /// Half towards zero.
+    case halfDown = "HALF_DOWN"
+
+    /// Parses QONNX's names (case-insensitive; `HALF_EVEN` is `ROUND`).
+    public init?(qonnx name: String) {
+        let n = name.uppercased()
+        if n == "HALF_EVEN" { self = .halfEven; return }
+        self.init(rawValue: n)
+    }
+
+    /// Rounds `x` as numpy does for this mode (float32 in, float32 out).
+    @inline(__always)
+    public func apply(_ x: Float) -> Float {
+        switch self {
+        case .halfEven: x.rounded(.toNearestOrEven)
+        case .ceil: x.rounded(.up)
+        case .floor: x.rounded(.down)
+        case .up: x.rounded(.awayFromZero)
+        case .down: x.rounded(.towardZero)
+        case .halfUp: x.sign == .minus ? -((-x) + 0.5).rounded(.down) : (x + 0.5).rounded(.down)
+        case .halfDown: x.sign == .minus ? -((-x) - 0.5).rounded(.up) : (x - 0.5).rounded(.up)
+        }
+    }
 }
 
 /// An operation of the model graph, with its attributes already typed.
 public enum Op: Equatable, Sendable {
     /// `Y = alpha · op(A) · op(B) + beta · C` (ONNX Gemm).
     case gemm(alpha: Float, beta: Float, transA: Bool, transB: Bool)
-    /// Matrix product of two 2-D tensors (ONNX MatMul).
+    /// Matrix product with numpy broadcasting of batch dimensions (ONNX MatMul).
     case matMul
-    /// Elementwise sum with numpy broadcasting (ONNX Add).
-    case add
+    /// Elementwise arithmetic with numpy broadcasting.
+    case add, sub, mul, div
     /// `max(x, 0)`.
     case relu
     /// `1 / (1 + e^-x)`.
     case sigmoid
+    /// `min(max(x, lo), hi)`; bounds from attributes (opset < 11) or inputs 1 and 2.
+    case clip(min: Float?, max: Float?)
     /// Passes its input through.
     case identity
     /// Reshapes to 2-D, keeping dimensions before `axis` as rows.
     case flatten(axis: Int)
     /// Normalised exponential along `axis`.
     case softmax(axis: Int)
+    /// Reshape to the shape in input 1 (0 copies a dimension unless `allowZero`, −1 is inferred).
+    case reshape(allowZero: Bool)
+    /// Permutes dimensions (`perm` nil: reverse them).
+    case transpose(perm: [Int]?)
+    /// Removes dimensions of size 1 (axes from the attribute before opset 13, else input 1).
+    case squeeze(axes: [Int]?)
+    /// Inserts dimensions of size 1.
+    case unsqueeze(axes: [Int]?)
+    /// The input's shape as an int64 vector, `[start, end)`.
+    case shape(start: Int, end: Int?)
+    /// Picks slices along `axis` by the indices in input 1.
+    case gather(axis: Int)
+    /// Joins tensors along `axis`.
+    case concat(axis: Int)
+    /// Converts the element type.
+    case cast(to: DType)
+    /// Inference-mode batch normalization over axis 1.
+    case batchNormalization(epsilon: Float)
+    /// The `k` (input 1) largest or smallest along `axis`: values and int64 indices.
+    case topK(axis: Int, largest: Bool, sorted: Bool)
+    /// Index of the largest element along `axis`.
+    case argMax(axis: Int, keepDims: Bool, selectLastIndex: Bool)
+    /// QONNX `Quant(x, scale, zeropt, bitwidth)`.
+    case quant(signed: Bool, narrow: Bool, rounding: RoundingMode)
+    /// QONNX `BipolarQuant(x, scale)`: ±scale by the sign, 0 counting as positive.
+    case bipolarQuant
+    /// QONNX `Trunc` (version 1: `(x, scale, zeropt, in_bits, out_bits)`; 2: adds the output scale).
+    case trunc(rounding: RoundingMode, signed: Bool, narrow: Bool, version: Int)
+    /// FINN `MultiThreshold(x, thresholds)`: `out_scale · #{t ≤ x} + out_bias` per channel.
+    case multiThreshold(outDType: String, outScale: Float, outBias: Float, dataLayout: String)
+    /// ONNX `QuantizeLinear(x, scale, zero_point)`: round half to even, saturate.
+    case quantizeLinear(axis: Int, saturate: Bool)
+    /// ONNX `DequantizeLinear(x, scale, zero_point)`.
+    case dequantizeLinear(axis: Int)
+    /// ONNX `QLinearMatMul(a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp)`.
+    case qLinearMatMul
+    /// ONNX `MatMulInteger(a, b, a_zp, b_zp)`: int32 products of zero-point-corrected integers.
+    case matMulInteger
+    /// ONNX `Conv`.
+    case conv(ConvAttributes)
+    /// ONNX `ConvInteger(x, w, x_zp, w_zp)`.
+    case convInteger(ConvAttributes)
+    /// ONNX `QLinearConv(x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias)`.
+    case qLinearConv(ConvAttributes)
 
     /// The ONNX name of the op, for messages.
     public var onnxName: String {
@@ -44,11 +199,69 @@ public enum Op: Equatable, Sendable {
         case .gemm: "Gemm"
         case .matMul: "MatMul"
         case .add: "Add"
+        case .sub: "Sub"
+        case .mul: "Mul"
+        case .div: "Div"
         case .relu: "Relu"
         case .sigmoid: "Sigmoid"
+        case .clip: "Clip"
         case .identity: "Identity"
         case .flatten: "Flatten"
         case .softmax: "Softmax"
+        case .reshape: "Reshape"
+        case .transpose: "Transpose"
+        case .squeeze: "Squeeze"
+        case .unsqueeze: "Unsqueeze"
+        case .shape: "Shape"
+        case .gather: "Gather"
+        case .concat: "Concat"
+        case .cast: "Cast"
+        case .batchNormalization: "BatchNormalization"
+        case .topK: "TopK"
+        case .argMax: "ArgMax"
+        case .quant: "Quant"
+        case .bipolarQuant: "BipolarQuant"
+        case .trunc: "Trunc"
+        case .multiThreshold: "MultiThreshold"
+        case .quantizeLinear: "QuantizeLinear"
+        case .dequantizeLinear: "DequantizeLinear"
+        case .qLinearMatMul: "QLinearMatMul"
+        case .matMulInteger: "MatMulInteger"
+        case .conv: "Conv"
+        case .convInteger: "ConvInteger"
+        case .qLinearConv: "QLinearConv"
+        }
+    }
+
+    /// The domain the op is written in after canonicalisation (`""` is ONNX's default domain).
+    public var domain: String {
+        switch self {
+        case .quant, .bipolarQuant, .trunc, .multiThreshold: "qonnx.custom_op.general"
+        default: ""
+        }
+    }
+
+    /// Inputs the op takes (optional ones included in the upper bound) and outputs it defines.
+    public var arity: (inputs: ClosedRange<Int>, outputs: ClosedRange<Int>) {
+        switch self {
+        case .gemm: (2...3, 1...1)
+        case .matMul, .add, .sub, .mul, .div, .gather, .multiThreshold: (2...2, 1...1)
+        case .relu, .sigmoid, .identity, .flatten, .softmax, .transpose, .shape, .cast, .argMax: (1...1, 1...1)
+        case .clip: (1...3, 1...1)
+        case .reshape: (2...2, 1...1)
+        case .squeeze, .unsqueeze: (1...2, 1...1)
+        case .concat: (1...Int.max, 1...1)
+        case .batchNormalization: (5...5, 1...1)
+        case .topK: (2...2, 1...2)
+        case .quant: (4...4, 1...1)
+        case .bipolarQuant: (2...2, 1...1)
+        case let .trunc(_, _, _, version): version == 1 ? (5...5, 1...1) : (6...6, 1...1)
+        case .quantizeLinear, .dequantizeLinear: (2...3, 1...1)
+        case .qLinearMatMul: (8...8, 1...1)
+        case .matMulInteger: (2...4, 1...1)
+        case .conv: (2...3, 1...1)
+        case .convInteger: (2...4, 1...1)
+        case .qLinearConv: (8...9, 1...1)
         }
     }
 }
@@ -59,7 +272,7 @@ public struct Node: Equatable, Sendable {
     public var name: String
     /// What the node computes.
     public var op: Op
-    /// Names of the values it reads, in the op's argument order.
+    /// Names of the values it reads, in the op's argument order (`""` for an omitted optional input).
     public var inputs: [String]
     /// Names of the values it defines.
     public var outputs: [String]
@@ -79,11 +292,14 @@ public struct ValueInfo: Equatable, Sendable {
     public var name: String
     /// Dimensions; `nil` where the model leaves one symbolic (a batch size, say).
     public var shape: [Int?]
+    /// Element type.
+    public var dtype: DType
 
     /// Creates a value description.
-    public init(name: String, shape: [Int?]) {
+    public init(name: String, shape: [Int?], dtype: DType = .float32) {
         self.name = name
         self.shape = shape
+        self.dtype = dtype
     }
 }
 
@@ -99,14 +315,21 @@ public struct Graph: Equatable, Sendable {
     public var nodes: [Node]
     /// Constant tensors by value name.
     public var initializers: [String: FloatTensor]
+    /// QONNX integer datatypes (`finn_datatype` annotations: `INT8`, `UINT4`, `BIPOLAR`, …) by value name.
+    public var datatypes: [String: String]
+    /// Opset version per domain (`""` for ONNX's default domain).
+    public var opsets: [String: Int]
 
     /// Creates a graph.
-    public init(name: String, inputs: [ValueInfo], outputs: [ValueInfo], nodes: [Node], initializers: [String: FloatTensor]) {
+    public init(name: String, inputs: [ValueInfo], outputs: [ValueInfo], nodes: [Node], initializers: [String: FloatTensor],
+                datatypes: [String: String] = [:], opsets: [String: Int] = ["": 13]) {
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
         self.nodes = nodes
         self.initializers = initializers
+        self.datatypes = datatypes
+        self.opsets = opsets
     }
 
     /// The node that defines `value`, if any.

@@ -104,6 +104,7 @@ struct Compile: ParsableCommand {
     @Option(help: "Seed of the k-means runs.") var seed: UInt64 = 1
     @Option(help: "Target device (see data/devices.yaml), default arty-a7-35t; sets the vendor project's part.") var device: String?
     @Option(help: "Target clock in MHz, default the device's typical clock.") var clockMhz: Double?
+    @Option(help: "Quantized models with a float input: bits of the power-of-two input quantizer LUTForge adds.") var inputBits: Int = 8
 
     func run() {
         var options = CompileOptions(model: model, output: output, calibration: calibration)
@@ -112,11 +113,17 @@ struct Compile: ParsableCommand {
         options.clockMHz = clockMhz
         options.config = config
         options.seed = seed
+        options.inputBits = inputBits
         let result = attempt { try Driver.compile(options) }
         for note in result.notes { print("note: \(note)") }
-        let p = result.program
-        print("compiled \(p.sourceFile): \(p.kernels.map { "\($0.name) \($0.kind) \($0.inputCount)->\($0.outputCount)" }.joined(separator: ", ")); \(p.inputCount) \(p.input) in, \(p.outputCount) \(p.output) out; \(p.latencyCycles) cycles per inference -> \(output)")
+        print("compiled \(result.program.sourceFile): \(summary(result.program)) -> \(output)")
     }
+}
+
+/// `fc0 dsp-chain 64->10, …; 64 u8 in, 10 i16 out; 412 cycles per inference`.
+func summary(_ p: Program) -> String {
+    let kernels = p.nodes.map { n in "\(n.name) \(n.kind) \(n.inputs.compactMap { p.values[$0]?.count }.map(String.init).joined(separator: "+"))->\(p.values[n.output]?.count ?? 0)" }
+    return "\(kernels.joined(separator: ", ")); \(p.inputCount) \(p.inputType.element) in, \(p.outputCount) \(p.outputType.element) out; \(p.latencyCycles) cycles per inference"
 }
 
 struct Verify: ParsableCommand {
@@ -127,8 +134,8 @@ struct Verify: ParsableCommand {
     @Option(help: "Seed of the random vectors.") var seed: UInt64 = 1
     @Option(help: "Input vectors (.npy): integers as they are, floats quantized with the design's input scale.") var inputs: String?
     @Option(help: "Labels (.npy) for accuracy.") var labels: String?
-    @Option(help: "The float model, to report float accuracy beside hardware accuracy.") var model: String?
-    @Option(help: "Comma-separated simulators (verilator, csim), or none for the Swift engine alone.") var simulators: String = "verilator,csim"
+    @Option(help: "The source model: float accuracy beside hardware accuracy, and the per-layer fidelity report (fidelity.json).") var model: String?
+    @Option(help: "Comma-separated simulators (verilator, icarus, csim), or none for the Swift engine alone.") var simulators: String = "verilator,icarus,csim"
     @Option(help: "Drop valid/ready at random with this seed in Verilator (tests back-pressure).") var stall: Int?
 
     func run() {
@@ -143,11 +150,17 @@ struct Verify: ParsableCommand {
         options.stallSeed = stall
         let report = attempt { try Driver.verify(options) }
         printReport(report)
-        if !report.bitExact { Foundation.exit(1) }
+        if model != nil, let data = FileManager.default.contents(atPath: "\(design)/fidelity.json"),
+           let fidelity = try? Driver.decodeFidelity(data) {
+            print("fidelity against \(model!) (-> \(design)/fidelity.json):")
+            print(fidelity.table, terminator: "")
+        }
+        if report.verdict == "mismatch" { Foundation.exit(1) }
     }
 }
 
 func printReport(_ report: VerifyReport) {
+    for w in report.warnings { print("warning: \(w)") }
     print("vectors: \(report.vectors) (\(report.inputs))")
     for (name, s) in report.simulators.sorted(by: { $0.key < $1.key }) {
         var line = "\(name): \(s.mismatches == 0 ? "bit-exact" : "\(s.mismatches) MISMATCHING vectors") against the Swift engine"
@@ -160,8 +173,12 @@ func printReport(_ report: VerifyReport) {
         if let f = a.float { print(String(format: "float accuracy:    %.2f%% (%d labels)", f * 100, a.count)) }
         print(String(format: "hardware accuracy: %.2f%% (%d labels)", a.hardware * 100, a.count))
     }
-    print("model latency: \(report.modelCycles) cycles")
-    print(report.bitExact ? "verdict: BIT-EXACT (Swift engine, \(report.simulators.keys.sorted().joined(separator: ", ")))" : "verdict: MISMATCH")
+    print("model latency: \(report.modelCycles) cycles, interval \(report.modelIntervalCycles) cycles")
+    switch report.verdict {
+    case "bit-exact": print("verdict: BIT-EXACT (Swift engine, \(report.simulators.keys.sorted().joined(separator: ", ")))")
+    case "engine-only": print("verdict: NOT VERIFIED (Swift engine only; no simulator ran)")
+    default: print("verdict: MISMATCH")
+    }
 }
 
 struct Synth: ParsableCommand {
@@ -262,7 +279,7 @@ struct Demo: ParsableCommand {
         print("== compile \(options.model)")
         let result = attempt { try Driver.compile(options) }
         for note in result.notes { print("note: \(note)") }
-        print("design: \(output) (\(result.program.kernels.map { "\($0.name) \($0.kind) \($0.inputCount)->\($0.outputCount)" }.joined(separator: ", ")))")
+        print("design: \(output) (\(summary(result.program)))")
         print("== verify on the held-out test split")
         var verify = VerifyOptions(design: output)
         verify.inputs = "\(example)/X_test.npy"
@@ -289,7 +306,7 @@ struct DiffTest: ParsableCommand {
     @Option(help: "Random vectors per design, after the all-minimum, all-maximum and two alternating ones.") var vectors: Int = 12
     @Option(help: "Largest number of layers.") var maxDepth: Int = 6
     @Option(help: "Largest layer width.") var maxWidth: Int = 300
-    @Option(help: "Comma-separated simulators besides the Swift engine.") var simulators: String = "verilator,csim"
+    @Option(help: "Comma-separated simulators besides the Swift engine.") var simulators: String = "verilator,icarus,csim"
     @Option(help: "Where designs are built (passing ones are deleted, failing ones kept).") var work: String = ".lutforge-difftest"
     @Option(help: "Where reproductions of mismatches go.") var repro: String = "difftest-repro"
     @Flag(help: "Test hook: corrupt the first bias image after each compile, to see a mismatch caught, shrunk and written out.") var injectFault = false

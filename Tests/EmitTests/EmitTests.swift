@@ -1,5 +1,6 @@
 // Emitters: partial golden checks of the generated Verilog and C++, table image
-// packing, and the generated RTL and HLS being warning-free under the real tools.
+// packing, and the generated RTL and HLS of every kernel kind being legal and
+// warning-free under the real tools: Verilator -Wall, Icarus -g2005, Yosys, g++ -Werror.
 @testable import EmitHLS
 @testable import EmitVerilog
 import Foundation
@@ -11,18 +12,64 @@ import Testing
 func sampleProgram(lanes: Int, table: Bool) -> Program {
     let t = table ? ActivationTable(function: "sigmoid", input: .int(8), output: .uint(8), values: (0..<256).map { $0 }) : nil
     let k0 = DSPKernel.dense(
-        name: "fc0", sourceNodes: ["gemm0", "act0"], inputCount: 3, outputCount: 5, lanes: lanes, input: .uint(8),
-        weight: .int(8), bias: .int(9), accumulator: .int(19), multiplier: .uint(15), shift: .uint(5),
+        inputCount: 3, outputCount: 5, lanes: lanes, inputType: .vector(.uint(8), 3, quant: .scale(0.5)), outputQuant: .scale(0.25),
+        weight: .int(8), bias: .int(9), accumulator: .int(19), multiplier: .uint(15), shift: .uint(5), offset: .int(26),
         scaled: .int(35), requantized: table ? .int(8) : .uint(8), table: t,
         weights: [1, -2, 3, -128, 127, 0, 5, 6, 7, -8, -9, -10, 11, 12, 13], biases: [-256, 255, 0, 1, -1],
-        requantizers: (0..<5).map { Requantizer(multiplier: 16384 + $0, shift: 20 + $0) }, inputScale: 0.5, outputScale: 0.25)
+        requantizers: (0..<5).map { Requantizer(multiplier: 16384 + $0, shift: 20 + $0) })
     let k1 = DSPKernel.dense(
-        name: "fc1", sourceNodes: ["gemm1"], inputCount: 5, outputCount: 2, lanes: min(lanes, 2), input: k0.output,
-        weight: .int(8), bias: .int(4), accumulator: .int(20), multiplier: .uint(15), shift: .uint(4),
+        inputCount: 5, outputCount: 2, lanes: min(lanes, 2), inputType: k0.outputType, outputQuant: .scale(1),
+        weight: .int(8), bias: .int(4), accumulator: .int(20), multiplier: .uint(15), shift: .uint(4), offset: .int(10),
         scaled: .int(36), requantized: .int(16), table: nil, weights: [1, 2, 3, 4, 5, -1, -2, -3, -4, -5], biases: [7, -8],
-        requantizers: [Requantizer(multiplier: 3, shift: 1), Requantizer(multiplier: 5, shift: 9)], inputScale: 0.25, outputScale: 1)
-    return Program(name: "sample", sourceFile: "sample.onnx", input: .uint(8), inputCount: 3, inputScale: 0.5,
-                   kernels: [.dsp(k0), .dsp(k1)], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
+        requantizers: [Requantizer(multiplier: 3, shift: 1), Requantizer(multiplier: 5, shift: 9, offset: -300)])
+    return Program(name: "sample", sourceFile: "sample.onnx", inputType: k0.inputType,
+                   chain: [("fc0", ["gemm0", "act0"], k0), ("fc1", ["gemm1"], k1)], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
+}
+
+/// A graph with every kind besides the two linear ones: a fork of the input into a DSP chain and
+/// a residual add, thresholds, a concat and an argmax.
+func graphProgram() -> Program {
+    let x = TensorType.vector(.int(6), 4, quant: .scale(1))
+    let fc = DSPKernel.dense(inputCount: 4, outputCount: 4, lanes: 2, inputType: x, outputQuant: .scale(1), weight: .int(4), bias: .int(2),
+                             accumulator: .int(14), multiplier: .uint(3), shift: .uint(2), offset: .int(3), scaled: .int(18),
+                             requantized: .int(6), table: nil, weights: [1, -2, 3, 4, 5, 6, -7, 1, 0, 1, 2, 3, -1, -1, -1, -1],
+                             biases: [0, 1, -1, 0], requantizers: (0..<4).map { _ in Requantizer(multiplier: 3, shift: 2) })
+    let add = ElementwiseKernel(inputTypes: [x, fc.outputType], outputType: .vector(.int(6), 4), channels: 4, multipliers: [1, 2, -1, 3, 2, 1, 1, -2],
+                                offsets: [0, 1, -1, 2], shifts: [1, 1, 2, 0], multiplier: .int(3), offset: .int(3), shift: .uint(2), scaled: .int(12))
+    let th = ThresholdKernel(inputType: add.outputType, outputType: .vector(.int(2), 4), channels: 4, thresholdCount: 3, thresholdType: .int(7),
+                             thresholds: [-8, 0, 8, -4, 0, 4, 9, 1, -3, -31, 0, 31], descending: [false, false, true, false], base: -2, step: 1)
+    let cat = ConcatKernel(inputTypes: [th.outputType, th.outputType])
+    let am = ArgMaxKernel(inputType: cat.outputType)
+    return Program(name: "graph", sourceFile: "graph.onnx",
+                   values: ["in": x, "fc": fc.outputType, "add": add.outputType, "th": th.outputType, "cat": cat.outputType, "am": am.outputType],
+                   nodes: [KernelNode(name: "fc", sourceNodes: ["g"], kernel: fc, inputs: ["in"], output: "fc"),
+                           KernelNode(name: "add", sourceNodes: ["a"], kernel: add, inputs: ["in", "fc"], output: "add"),
+                           KernelNode(name: "th", sourceNodes: ["t"], kernel: th, inputs: ["add"], output: "th"),
+                           KernelNode(name: "cat", sourceNodes: ["c"], kernel: cat, inputs: ["th", "th"], output: "cat"),
+                           KernelNode(name: "am", sourceNodes: ["m"], kernel: am, inputs: ["cat"], output: "am")],
+                   input: "in", output: "am", outputMeaning: .classIndex(node: "m"), calibration: "hand-built")
+}
+
+func writeRTL(_ program: Program) throws -> String {
+    let dir = temporaryDirectory("lutforge-lint")
+    for (name, text) in try VerilogEmitter.emit(PreparedVerilog(program)) {
+        try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+    }
+    return dir
+}
+
+/// Verilator -Wall lint, Icarus -g2005 elaboration and Yosys parsing of `dir`, each with no warning.
+func expectLegalVerilog(_ dir: String, _ label: String) throws {
+    let lint = try ToolRunner.run(Invocation("verilator", ["--lint-only", "-Wall", "--top-module", "lutforge_top", "-F", "files.f"],
+                                             in: dir, timeout: 120, installHint: "run scripts/setup.sh"))
+    #expect(!lint.contains("%Warning") && !lint.contains("%Error"), "\(label): \(lint)")
+    let files = try String(contentsOfFile: "\(dir)/files.f", encoding: .utf8).split(separator: "\n").map(String.init)
+    let icarus = try ToolRunner.run(Invocation("iverilog", ["-g2005", "-Wall", "-Wno-sensitivity-entire-array", "-s", "lutforge_top", "-o", "/dev/null"] + files,
+                                               in: dir, timeout: 120, installHint: "run scripts/setup.sh"))
+    #expect(!icarus.contains("warning") && !icarus.contains("error"), "\(label): \(icarus)")
+    let yosys = try ToolRunner.run(Invocation("yosys", ["-q", "-p", "read_verilog -defer \(files.joined(separator: " ")); hierarchy -check -top lutforge_top; proc"],
+                                              in: dir, timeout: 300, installHint: "run scripts/setup.sh"))
+    #expect(!yosys.lowercased().contains("warning") && !yosys.contains("ERROR"), "\(label): \(yosys)")
 }
 
 @Suite("Emitters")
@@ -64,10 +111,15 @@ struct EmitTests {
         let b = try #require(files["fc0_b.mem"]).split(separator: "\n")
         // 9-bit biases, two lanes: (-256, 255), (0, 1), (-1, padding).
         #expect(b == ["1ff00", "00200", "001ff"])
+        // fc1's second output: {C = -300 (10 bits), M = 5 (15 bits), S = 9 (4 bits)} in lane 1, after lane 0's 29 bits.
+        let q = try #require(files["fc1_q.mem"]).split(separator: "\n")
+        let word = try #require(UInt64(q[0], radix: 16))
+        let lane1 = word >> 29
+        #expect(lane1 & 0xf == 9 && (lane1 >> 4) & 0x7fff == 5 && Int(lane1 >> 19) == (1 << 10) - 300)
         #expect(files["fc0_t.mem"] == nil)
     }
 
-    @Test("top module wires the kernels in stream order with proven widths")
+    @Test("top module wires the kernels with proven widths; a fork ANDs the readies of every reader")
     func verilogTop() throws {
         let files = try VerilogEmitter.emit(PreparedVerilog(sampleProgram(lanes: 2, table: true)))
         try fileCheck(try #require(files["lutforge_top.v"]), """
@@ -83,19 +135,27 @@ struct EmitTests {
             CHECK-NEXT: .M(1),
             CHECK-NEXT: .N(1),
             CHECK: .ACC_BITS(19),
-            CHECK: .P_BITS(35),
+            CHECK: .C_BITS(26),
+            CHECK-NEXT: .P_BITS(35),
             CHECK: .HAS_TABLE(1),
             CHECK: .T_FILE({MEM_DIR, "fc0_t.mem"})
             CHECK: ) u_fc0 (
-            CHECK: .out_valid(s1_valid), .out_ready(s1_ready), .out_data(s1_data)
+            CHECK: .out_valid(s_x1_valid),
             CHECK-NOT: u_fc0
             CHECK: ) u_fc1 (
-            CHECK: .in_valid(s1_valid), .in_ready(s1_ready), .in_data(s1_data),
-            CHECK-NEXT: .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data)
+            CHECK: .in_valid(s_x1_valid),
             CHECK: endmodule
             """)
         #expect(files["files.f"] == VerilogEmitter.libraryFiles.joined(separator: "\n") + "\nlutforge_top.v\n")
         #expect(files["fc0_t.mem"]?.split(separator: "\n").count == 256)
+        let graph = try #require(try VerilogEmitter.emit(PreparedVerilog(graphProgram()))["lutforge_top.v"])
+        try fileCheck(graph, """
+            CHECK: // in feeds 2 readers: a beat moves when all are ready.
+            CHECK-NEXT: assign in_ready = s_in_rdy0 & s_in_rdy1;
+            CHECK-NEXT: assign s_in_fire = in_valid & in_ready;
+            CHECK: // th feeds 2 readers
+            CHECK: assign out_valid = s_am_valid;
+            """)
     }
 
     @Test("HLS instantiates the library kernels from config structs")
@@ -107,21 +167,24 @@ struct EmitTests {
             CHECK-NEXT: static const unsigned n_out = 5;
             CHECK-NEXT: static const unsigned lanes = 2;
             CHECK: typedef ap_int<19> accum_t;
+            CHECK: typedef ap_int<26> offset_t;
             CHECK: typedef ap_int<35> scaled_t;
-            CHECK: static const int requant_min = -128;
+            CHECK: static const long long requant_min = -128;
             CHECK: static const signed char fc0_values[15] = {
             CHECK-NEXT: 1, -2, 3, -128, 127, 0, 5, 6, 7, -8, -9, -10, 11, 12, 13
             CHECK: static const short fc0_bias[5] = {
+            CHECK: static const int fc0_roff[5] = {
             CHECK: static const unsigned char fc0_table[256] = {
             CHECK: typedef ap_int<16> requant_t;
             """)
         try fileCheck(try #require(files["lutforge_top.cpp"]), """
             CHECK: LF_HLS(INTERFACE axis port = in)
-            CHECK: lutforge::dsp_chain<input_t, fc0_config>(x0, r1, fc0_values, fc0_offsets, fc0_bias, fc0_mult, fc0_shift);
-            CHECK-NEXT: fc0_table_t y1[5];
-            CHECK-NEXT: lutforge::lookup<fc0_config::requant_t, fc0_table_t, 5, -128>(r1, y1, fc0_table);
-            CHECK: lutforge::dsp_chain<fc0_table_t, fc1_config>(y1, r2,
-            CHECK: out.write(output_t(r2[i]));
+            CHECK: v_x1_t v_x1[5];
+            CHECK-NEXT: fc0_config::requant_t fc0_r[5];
+            CHECK-NEXT: lutforge::dsp_chain<v_x0_t, fc0_config>(v_x0, fc0_r, fc0_values, fc0_offsets, fc0_bias, fc0_mult, fc0_shift, fc0_roff);
+            CHECK-NEXT: lutforge::lookup<fc0_config::requant_t, v_x1_t, 5, -128>(fc0_r, v_x1, fc0_table);
+            CHECK: lutforge::dsp_chain<v_x1_t, fc1_config>(v_x1, v_x2,
+            CHECK: out.write(output_t(v_x2[i]));
             """)
         try fileCheck(try #require(files["vitis_hls.tcl"]), """
             CHECK: set_top lutforge_top
@@ -132,26 +195,28 @@ struct EmitTests {
             """)
     }
 
-    @Test("emitted RTL is clean under verilator --lint-only -Wall", arguments: [(1, false), (2, true), (5, false), (4, true)])
+    @Test("emitted RTL is legal Verilog-2005: Verilator -Wall, Icarus -g2005 and Yosys accept it with no warning",
+          arguments: [(1, false), (2, true), (5, false), (4, true)])
     func lint(lanes: Int, table: Bool) throws {
-        let dir = temporaryDirectory("lutforge-lint")
-        for (name, text) in try VerilogEmitter.emit(PreparedVerilog(sampleProgram(lanes: lanes, table: table))) {
-            try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
-        }
-        let log = try ToolRunner.run(Invocation("verilator", ["--lint-only", "-Wall", "--top-module", "lutforge_top", "-F", "files.f"],
-                                                in: dir, timeout: 120, installHint: "run scripts/setup.sh"))
-        #expect(!log.contains("%Warning"), "\(log)")
+        try expectLegalVerilog(try writeRTL(sampleProgram(lanes: lanes, table: table)), "lanes \(lanes) table \(table)")
     }
 
-    @Test("emitted HLS compiles with g++ -std=c++17 -Wall -Wextra -Werror against the real ap_types")
+    @Test("every kernel kind and a forking graph are legal Verilog-2005 in all three front ends")
+    func lintGraph() throws {
+        try expectLegalVerilog(try writeRTL(graphProgram()), "graph")
+    }
+
+    @Test("emitted HLS of every kernel kind compiles with g++ -std=c++17 -Wall -Wextra -Werror against the real ap_types")
     func hlsCompiles() throws {
-        let dir = temporaryDirectory("lutforge-hls")
-        for (name, text) in try HLSEmitter.emit(sampleProgram(lanes: 2, table: true)) {
-            let url = URL(fileURLWithPath: "\(dir)/\(name)")
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
+        for program in [sampleProgram(lanes: 2, table: true), graphProgram()] {
+            let dir = temporaryDirectory("lutforge-hls")
+            for (name, text) in try HLSEmitter.emit(program) {
+                let url = URL(fileURLWithPath: "\(dir)/\(name)")
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try text.write(to: url, atomically: true, encoding: .utf8)
+            }
+            try ToolRunner.run(Invocation("make", ["-s", "csim", "AP_TYPES=\(CSimBackend.apTypesDirectory)"], in: dir, timeout: 300))
+            #expect(FileManager.default.isExecutableFile(atPath: "\(dir)/csim"))
         }
-        try ToolRunner.run(Invocation("make", ["-s", "csim", "AP_TYPES=\(CSimBackend.apTypesDirectory)"], in: dir, timeout: 300))
-        #expect(FileManager.default.isExecutableFile(atPath: "\(dir)/csim"))
     }
 }

@@ -52,7 +52,7 @@ struct EstimateTests {
     func images() throws {
         let dir = temporaryDirectory() + "/design"
         let program = try Driver.compile(CompileOptions(model: "\(digitsExample)/digits.onnx", output: dir, lanes: 2)).program
-        for (k, name) in zip(program.kernels, ["fc0", "fc1", "fc2"]) {
+        for (k, name) in zip(program.nodes, ["fc0", "fc1", "fc2"]) {
             for image in k.memories {
                 let text = try String(contentsOfFile: "\(dir)/rtl/\(name)_\(image.suffix).mem", encoding: .utf8)
                 #expect(text == image.hexText)
@@ -144,7 +144,7 @@ struct EstimateTests {
         #expect(json?["latency_cycles"] as? Int == e.latencyCycles)
 
         let r = try Driver.report(dir, repeats: 3)
-        #expect(r.layers.map(\.name) == program.kernels.map(\.name))
+        #expect(r.layers.map(\.name) == program.nodes.map(\.name))
         #expect(r.layers.allSatisfy { $0.cpuUs > 0 && $0.fpgaUs > 0 && abs($0.speedup - $0.cpuUs / $0.fpgaUs) < 0.01 * $0.speedup + 0.001 })
         let md = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
         for row in r.layers { #expect(md.contains("| \(row.name) | \(row.fpgaCycles) |")) }

@@ -29,16 +29,14 @@ func tieKernel(distance: Distance) -> LUTKernel {
         .map { min(max($0, -127), 127) }
     let searchLanes = 3
     return LUTKernel(
-        name: "ties", sourceNodes: ["ties"], inputCount: 2, outputCount: 4, input: .int(8), vectorLength: 2,
+        inputCount: 2, outputCount: 4, inputType: .vector(.int(8), 2, quant: .scale(1)), outputType: .vector(.int(8), 4), vectorLength: 2,
         activationCentroids: ka, weightCentroids: kw, groupColumns: 2, distance: distance,
         distanceType: distance == .linf ? .uint(10) : .uint(19), centroids: centroids, codes: [0, 2, 1, 2],
         entry: .int(8), tables: tables, bias: .int(9), biases: [0, -256, 255, 3], accumulator: .int(12),
         requantizers: [Requantizer(multiplier: 1, shift: 0), Requantizer(multiplier: 1, shift: 1),
-                       Requantizer(multiplier: 4, shift: 0), Requantizer(multiplier: 1, shift: 3)],
-        multiplierShift: .uint(2), shift: .uint(2), scaled: .int(17), requantized: .int(8), table: nil,
-        searchLanes: searchLanes, columnLanes: 2, positionLanes: 1, inputScale: 1, outputScale: 1,
-        schedule: KernelSchedule(passes: 2, loadCycles: 2, searchCycles: (ka + searchLanes - 1) / searchLanes + 1,
-                                 computeCycles: 2, drainCycles: 4, emitCycles: 4))
+                       Requantizer(multiplier: 4, shift: 0), Requantizer(multiplier: 1, shift: 3, offset: -3)],
+        multiplierShift: .uint(2), shift: .uint(2), offset: .int(3), scaled: .int(17), requantized: .int(8), table: nil,
+        searchLanes: searchLanes, columnLanes: 2, positionLanes: 1)
 }
 
 @Suite("LUT-linear kernels", .serialized)
@@ -48,12 +46,12 @@ struct LUTTests {
         let dir = temporaryDirectory("lutforge-lut-digits") + "/design"
         let model = "\(digitsExample)/digits.onnx"
         let compiled = try Driver.compile(lutOptions(model, dir))
-        #expect(compiled.program.kernels.allSatisfy { $0.kind == "lut" })
-        guard case let .lut(first) = compiled.program.kernels[0] else { Issue.record("not a LUT kernel"); return }
+        #expect(compiled.program.nodes.allSatisfy { $0.kind == "lut-linear" })
+        let first = try #require(compiled.program.kernels(LUTKernel.self).first)
         #expect(first.vectorLength == 2 && first.activationCentroids == 64 && first.weightCentroids == 16 && first.entry.bits == 8)
         let report = try verifyDigits(dir)
         try expectEstimateMatchesVerify(dir)
-        expectBitExact(report, compiled.program, vectors: 449)
+        expectBitExact(report, compiled.program, vectors: 449, simulators: ["verilator", "csim"])
         let accuracy = try #require(report.accuracy)
         #expect(try #require(accuracy.float) - accuracy.hardware <= 0.02)
 
@@ -120,10 +118,9 @@ struct LUTTests {
         var options = CompileOptions(model: model, output: "\(root)/design")
         options.config = "\(root)/config.yaml"
         let compiled = try Driver.compile(options)
-        #expect(compiled.program.kernels.map(\.kind) == ["lut", "dsp"])
-        if case let .lut(k) = compiled.program.kernels[0] {
-            #expect(k.vectorLength == 3 && k.activationCentroids == 20 && k.weightCentroids == 6 && k.table != nil)
-        }
+        #expect(compiled.program.nodes.map(\.kind) == ["lut-linear", "dsp-chain"])
+        let k = try #require(compiled.program.kernels(LUTKernel.self).first)
+        #expect(k.vectorLength == 3 && k.activationCentroids == 20 && k.weightCentroids == 6 && k.table != nil)
         var verify = VerifyOptions(design: "\(root)/design")
         verify.vectors = 40
         expectBitExact(try Driver.verify(verify), compiled.program, vectors: 44)
@@ -132,8 +129,8 @@ struct LUTTests {
     @Test("every i8 pair against tie-making centroids agrees in all three engines", arguments: Distance.allCases)
     func ties(distance: Distance) throws {
         let kernel = tieKernel(distance: distance)
-        let program = Program(name: "ties", sourceFile: "ties.hwir", input: .int(8), inputCount: 2, inputScale: 1,
-                              kernels: [.lut(kernel)], outputMeaning: .values, calibration: "none (hand-built)")
+        let program = Program(name: "ties", sourceFile: "ties.hwir", inputType: kernel.inputType, chain: [("ties", ["ties"], kernel)],
+                              outputMeaning: .values, calibration: "none (hand-built)")
         let dir = temporaryDirectory("lutforge-ties") + "/design"
         try Driver.writeDesign(program, to: dir)
         let inputs = "\(dir)/../all-pairs.npy"
@@ -141,28 +138,34 @@ struct LUTTests {
         try NPY.write(NPYArray(shape: [65536, 2], dtype: .int64, values: pairs), to: inputs)
         var options = VerifyOptions(design: dir)
         options.inputs = inputs
-        expectBitExact(try Driver.verify(options), program, vectors: 65536)
+        options.simulators = ["verilator", "csim"]
+        expectBitExact(try Driver.verify(options), program, vectors: 65536, simulators: ["verilator", "csim"])
+        // Icarus, event-driven and slower, on the extremes and 600 seeded pairs.
+        var icarus = VerifyOptions(design: dir)
+        icarus.vectors = 600
+        icarus.simulators = ["icarus"]
+        expectBitExact(try Driver.verify(icarus), program, vectors: 604, simulators: ["icarus"])
     }
 
     @Test("the reference engine breaks ties towards the lowest centroid index")
     func engineTies() {
         let k = tieKernel(distance: .linf), l2 = tieKernel(distance: .l2)
         // (0, 5): centroids 0 (0,0), 3 (0,10) and 4 (5,5) are all at 5; 0 also ties with its duplicate 5.
-        #expect(IntegerEngine.search(k, [0, 5]) == [0])
+        #expect(k.search( [0, 5]) == [0])
         // (5, 0): (1, -1) at 4 beats the tie of (0, 0) and (10, 0) at 5.
-        #expect(IntegerEngine.search(k, [5, 0]) == [10])
+        #expect(k.search( [5, 0]) == [10])
         // (5, 5) is centroid 4 exactly.
-        #expect(IntegerEngine.search(k, [5, 5]) == [4])
+        #expect(k.search( [5, 5]) == [4])
         // (-5, 0): 0 and 2 (-10,0) tie at 5; (1, -1) is at 6.
-        #expect(IntegerEngine.search(k, [-5, 0]) == [0])
-        #expect(IntegerEngine.search(l2, [-5, 0]) == [0])
+        #expect(k.search( [-5, 0]) == [0])
+        #expect(l2.search( [-5, 0]) == [0])
         // (8, 0): nearer to (10, 0).
-        #expect(IntegerEngine.search(k, [8, 0]) == [1])
+        #expect(k.search( [8, 0]) == [1])
         // (5, 5) is 50 from (0,0) and (10,0) under L2, but 0 from centroid 4.
-        #expect(IntegerEngine.search(l2, [5, 5]) == [4])
+        #expect(l2.search( [5, 5]) == [4])
         // (1, -1) is centroid 10; (1, 0) is 1 from both (0, 0) and (1, -1): the lower index wins.
-        #expect(IntegerEngine.search(k, [1, -1]) == [10])
-        #expect(IntegerEngine.search(k, [1, 0]) == [0])
-        #expect(IntegerEngine.search(l2, [1, 0]) == [0])
+        #expect(k.search( [1, -1]) == [10])
+        #expect(k.search( [1, 0]) == [0])
+        #expect(l2.search( [1, 0]) == [0])
     }
 }

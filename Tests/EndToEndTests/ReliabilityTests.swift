@@ -5,6 +5,7 @@ import Foundation
 import FuzzEntries
 import LUTForgeTestSupport
 import ModelGraph
+import ModelImport
 import Testing
 
 @Suite("Reliability", .serialized)
@@ -116,17 +117,34 @@ struct ReliabilityTests {
             // Swift engine throws if any value leaves its proven type, the others must then agree.
             let report = try Driver.verify(verify)
             #expect(report.bitExact, "\(kind) alternating=\(alternating)")
-            #expect(report.simulators.count == 2 && report.simulators.values.allSatisfy { $0.mismatches == 0 })
-            #expect(program.kernels.count == 2)
+            #expect(report.simulators.count == 3 && report.simulators.values.allSatisfy { $0.mismatches == 0 })
+            #expect(program.nodes.count == 2)
         }
     }
 
-    @Test("a layer whose bounds cannot be proven is refused at compile time with the reason")
+    @Test("a layer whose requantizer cannot be built is refused at compile time with the reason; tiny weights beside large biases compile")
     func unprovable() throws {
-        var graph = makeMLP(widths: [4, 3], activations: [], style: .gemmTransB, softmax: false, seed: 1)
-        graph.initializers["w0"]!.data = graph.initializers["w0"]!.data.map { $0 * 1e-7 }
-        graph.initializers["b0"]!.data = [3e6, -3e6, 1]
-        try compileFails(graph, mentioning: ["beyond int32"])
+        // y = x0 − x1 + 1e-7 on calibration data where x0 = x1: the output range is 1e-7, so the
+        // ratio of the accumulator step to the output step needs more than a 15-bit multiplier.
+        var graph = makeMLP(widths: [2, 1], activations: [], style: .gemmTransB, softmax: false, seed: 1)
+        graph.initializers["w0"]!.data = [1, -1]
+        graph.initializers["b0"]!.data = [1e-7]
+        let dir = temporaryDirectory()
+        try writeModel(graph, in: dir)
+        try NPY.write(NPYArray(shape: [4, 2], dtype: .float32, values: [0.5, 0.5, -1, -1, 0.25, 0.25, 1, 1]), to: "\(dir)/X_calib.npy")
+        let r = try runCommand(lutforgeExecutable, ["compile", "\(dir)/model.onnx", "-o", "\(dir)/design"])
+        #expect(r.status == 1 && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("gemm0") && r.stderr.contains("too large for a 15-bit multiplier"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/design"))
+
+        // The old failure mode: weights around 1e-7, biases in the millions (beyond int32 at the accumulator's scale).
+        var tiny = makeMLP(widths: [4, 3], activations: [], style: .gemmTransB, softmax: false, seed: 1)
+        tiny.initializers["w0"]!.data = tiny.initializers["w0"]!.data.map { $0 * 1e-7 }
+        tiny.initializers["b0"]!.data = [3e6, -3e6, 1]
+        let t = temporaryDirectory()
+        let model = try writeModel(tiny, in: t)
+        let ok = try runCommand(lutforgeExecutable, ["compile", model, "-o", "\(t)/design"])
+        #expect(ok.status == 0, "\(ok.stderr)")
     }
 
     @Test("a compile killed at any moment (SIGKILL or SIGINT) leaves the previous output whole; the next compile cleans up")

@@ -2,8 +2,33 @@
 // directories, a FileCheck-style matcher, and the paths of built tools.
 @_exported import Driver
 import Foundation
+import HardwareIR
+import Lowering
 import ModelGraph
 import ModelImport
+
+extension Program {
+    /// The kernels of kind `K`, in program order.
+    public func kernels<K: KernelDefinition>(_: K.Type) -> [K] { nodes.compactMap { $0.kernel(as: K.self) } }
+    /// Elements each node reads on its first port, in program order.
+    public var nodeInputCounts: [Int] { nodes.map { values[$0.inputs[0]]!.count } }
+    /// Elements each node writes, in program order.
+    public var nodeOutputCounts: [Int] { nodes.map { values[$0.output]!.count } }
+}
+
+/// Lowers `graph` with `options` through the whole pipeline (every pass verified), on `calibration`
+/// or on 64 seeded uniform vectors in [-1, 1].
+public func lowerGraph(_ graph: Graph, options: LayerOptions = LayerOptions(), perLayer: [String: LayerOptions] = [:],
+                       calibration: [[Float]]? = nil, file: String = "test.onnx") throws -> (Program, [String]) {
+    let width = graph.inputs[0].shape.compactMap { $0 }.dropFirst(graph.inputs[0].shape.count > 1 ? 1 : 0).reduce(1, *)
+    var rng = SplitMix64(seed: 77)
+    let vectors = calibration ?? (0..<64).map { _ in (0..<width).map { _ in Float(rng.nextUnit() * 2 - 1) } }
+    var o = LoweringOptions(defaults: options, calibration: vectors, calibrationSource: "64 test vectors")
+    o.perLayer = perLayer
+    var state = LoweringState(file: file, graph: graph, options: o)
+    let program = try Pipeline.run(on: &state)
+    return (program, state.notes)
+}
 
 /// A fresh, uniquely named temporary directory.
 public func temporaryDirectory(_ label: String = "lutforge-test") -> String {
@@ -82,6 +107,7 @@ public func directoryContents(_ dir: String, skipping: Set<String> = ["obj_dir"]
 /// A failed CHECK directive.
 public struct CheckFailure: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// FileCheck-style matching: `CHECK: text` finds `text` on a later line, `CHECK-NEXT: text`

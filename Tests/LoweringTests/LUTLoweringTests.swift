@@ -16,8 +16,7 @@ func lowerLUT(_ graph: Graph, _ edit: (inout LUTOptions) -> Void = { _ in }) thr
     let width = graph.inputs[0].shape.last!!
     var rng = SplitMix64(seed: 5)
     let vectors = (0..<128).map { _ in (0..<width).map { _ in Float(rng.nextUnit() * 2 - 1) } }
-    var state = LoweringState(file: "test.onnx", graph: graph, options: LoweringOptions(defaults: defaults, calibration: vectors, calibrationSource: "test"))
-    return (try Pipeline.run(Pipeline.mlp, on: &state), state.notes)
+    return try lowerGraph(graph, options: defaults, calibration: vectors)
 }
 
 @Suite("LUT lowering")
@@ -25,7 +24,9 @@ struct LUTLoweringTests {
     @Test("defaults follow LUT-LLM, clipped to the layer, with a note")
     func defaultsClipped() throws {
         let (program, notes) = try lowerLUT(makeMLP(widths: [9, 12, 5], activations: [.relu], style: .gemmTransB, softmax: true, seed: 2))
-        guard case let .lut(k0) = program.kernels[0], case let .lut(k1) = program.kernels[1] else { Issue.record("not LUT"); return }
+        let luts = program.kernels(LUTKernel.self)
+        guard luts.count == 2 else { Issue.record("not LUT"); return }
+        let (k0, k1) = (luts[0], luts[1])
         #expect(k0.vectorLength == 2 && k0.positions == 5)
         #expect(k0.activationCentroids == 64 && k0.entry == .int(8) && k0.distance == .linf)
         #expect(k0.weightCentroids == 12 && k0.groupColumns == 12)  // Kw and S clipped to 12 outputs
@@ -44,12 +45,13 @@ struct LUTLoweringTests {
             $0.groupColumns = 3
             $0.columnLanes = columnLanes
         }
-        for case let .lut(k) in program.kernels {
+        for k in program.kernels(LUTKernel.self) {
             #expect(k.groupColumns % k.columnLanes == 0)
             #expect(k.tables.allSatisfy { k.entry.contains($0) } && k.entry.bits == tbits)
             #expect(k.codes.allSatisfy { (0..<k.weightCentroids).contains($0) })
             #expect(k.centroids.allSatisfy { k.input.contains($0) })
             #expect(k.requantizers.allSatisfy { $0.multiplier.nonzeroBitCount == 1 && ($0.shift == 0 || $0.multiplier == 1) })
+            #expect(k.requantizers.allSatisfy { $0.offset >= ($0.shift > 0 ? -(1 << 40) : Int.min) })
             #expect(k.accumulator.bits > k.entry.bits && k.accumulator.bits > k.bias.bits && k.scaled.bits > k.accumulator.bits)
             for n in 0..<k.outputCount {
                 let bound = abs(k.biases[n]) + (0..<k.positions).reduce(0) { sum, p in
@@ -58,7 +60,7 @@ struct LUTLoweringTests {
                 #expect(k.accumulator.contains(bound) && k.accumulator.contains(-bound))
             }
         }
-        let t = program.input
+        let t = program.inputType.element
         for v in [[Int](repeating: t.min, count: 11), [Int](repeating: t.max, count: 11), (0..<11).map { $0 % 2 == 0 ? t.min : t.max }] {
             #expect(throws: Never.self) { try IntegerEngine.run(program, v) }
         }

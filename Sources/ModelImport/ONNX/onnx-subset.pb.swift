@@ -327,11 +327,39 @@ nonisolated struct Onnx_GraphProto: Sendable {
 
   var output: [Onnx_ValueInfoProto] = []
 
+  var valueInfo: [Onnx_ValueInfoProto] = []
+
+  var quantizationAnnotation: [Onnx_TensorAnnotation] = []
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
 
   fileprivate var _name: String? = nil
+}
+
+/// QONNX records integer datatypes (finn_datatype) of tensors here.
+nonisolated struct Onnx_TensorAnnotation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var tensorName: String {
+    get {_tensorName ?? String()}
+    set {_tensorName = newValue}
+  }
+  /// Returns true if `tensorName` has been explicitly set.
+  var hasTensorName: Bool {self._tensorName != nil}
+  /// Clears the value of `tensorName`. Subsequent reads from it will return its default value.
+  mutating func clearTensorName() {self._tensorName = nil}
+
+  var quantParameterTensorNames: [Onnx_StringStringEntryProto] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _tensorName: String? = nil
 }
 
 nonisolated struct Onnx_TensorProto: Sendable {
@@ -898,7 +926,7 @@ nonisolated extension Onnx_StringStringEntryProto: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Onnx_GraphProto: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".GraphProto"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}name\0\u{2}\u{3}initializer\0\u{2}\u{6}input\0\u{1}output\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}name\0\u{2}\u{3}initializer\0\u{2}\u{6}input\0\u{1}output\0\u{3}value_info\0\u{3}quantization_annotation\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -911,6 +939,8 @@ nonisolated extension Onnx_GraphProto: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.initializer) }()
       case 11: try { try decoder.decodeRepeatedMessageField(value: &self.input) }()
       case 12: try { try decoder.decodeRepeatedMessageField(value: &self.output) }()
+      case 13: try { try decoder.decodeRepeatedMessageField(value: &self.valueInfo) }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.quantizationAnnotation) }()
       default: break
       }
     }
@@ -936,6 +966,12 @@ nonisolated extension Onnx_GraphProto: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.output.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.output, fieldNumber: 12)
     }
+    if !self.valueInfo.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.valueInfo, fieldNumber: 13)
+    }
+    if !self.quantizationAnnotation.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.quantizationAnnotation, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -945,6 +981,47 @@ nonisolated extension Onnx_GraphProto: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.initializer != rhs.initializer {return false}
     if lhs.input != rhs.input {return false}
     if lhs.output != rhs.output {return false}
+    if lhs.valueInfo != rhs.valueInfo {return false}
+    if lhs.quantizationAnnotation != rhs.quantizationAnnotation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Onnx_TensorAnnotation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".TensorAnnotation"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tensor_name\0\u{3}quant_parameter_tensor_names\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._tensorName) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.quantParameterTensorNames) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._tensorName {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    if !self.quantParameterTensorNames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.quantParameterTensorNames, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Onnx_TensorAnnotation, rhs: Onnx_TensorAnnotation) -> Bool {
+    if lhs._tensorName != rhs._tensorName {return false}
+    if lhs.quantParameterTensorNames != rhs.quantParameterTensorNames {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

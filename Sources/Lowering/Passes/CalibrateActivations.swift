@@ -1,41 +1,44 @@
 // calibrate-activations: runs the float model on the calibration vectors and
-// records the range of the input and of every layer's pre-activation and output.
+// records the range of every value (the model input included).
 import ModelGraph
 import Quantize
 import ReferenceEngine
 
-/// Observes activation ranges with the float interpreter.
+/// Fills `state.ranges`.
 public struct CalibrateActivations: Pass {
     public static let name = "calibrate-activations"
-    public static let summary = "record input and per-layer activation ranges on calibration vectors"
+    public static let summary = "record the range of every value on the calibration vectors"
 
     public init() {}
 
     public func run(_ state: inout LoweringState) throws {
         let vectors = state.options.calibration
         guard !vectors.isEmpty else { throw LoweringError.calibration(file: state.file, reason: "no calibration vectors") }
-        let width = state.layers[0].inputCount
+        let width = state.shapes[state.graph.inputs[0].name]?.reduce(1, *) ?? vectors[0].count
         if let bad = vectors.first(where: { $0.count != width }) {
             throw LoweringError.calibration(file: state.file, reason: "vectors have \(bad.count) elements, the model takes \(width)")
         }
         if vectors.contains(where: { $0.contains { !$0.isFinite } }) {
             throw LoweringError.calibration(file: state.file, reason: "vectors contain NaN or infinity")
         }
-        var input: [Float] = []
-        var pre = [[Float]](repeating: [], count: state.layers.count)
-        var post = pre
+        var lo: [String: Float] = [:], hi: [String: Float] = [:]
         for v in vectors {
             let env: [String: FloatTensor]
             do { env = try FloatInterpreter.evaluate(state.graph, input: v) } catch let e as FloatInterpreterError {
                 throw LoweringError.unsupported(file: state.file, node: e.node, reason: e.reason)
             }
-            input += v
-            for (i, layer) in state.layers.enumerated() {
-                pre[i] += env[layer.preActivationValue]!.data
-                post[i] += env[layer.outputValue]!.data
+            for (name, t) in env where state.graph.initializers[name] == nil {
+                var l = lo[name] ?? .infinity, h = hi[name] ?? -.infinity
+                for x in t.data {
+                    l = min(l, x)
+                    h = max(h, x)
+                }
+                lo[name] = l
+                hi[name] = h
             }
         }
-        state.inputRange = ObservedRange(values: input)
-        state.ranges = zip(pre, post).map { LayerRanges(preActivation: ObservedRange(values: $0), output: ObservedRange(values: $1)) }
+        state.ranges = lo.keys.reduce(into: [:]) { r, name in
+            r[name] = ObservedRange(min: Double(lo[name]!.isFinite ? lo[name]! : 0), max: Double(hi[name]!.isFinite ? hi[name]! : 0))
+        }
     }
 }
