@@ -26,29 +26,8 @@ func sampleProgram(lanes: Int, table: Bool) -> Program {
                    chain: [("fc0", ["gemm0", "act0"], k0), ("fc1", ["gemm1"], k1)], outputMeaning: .logits(softmaxNode: "softmax"), calibration: "test")
 }
 
-/// A graph with every kind besides the two linear ones: a fork of the input into a DSP chain and
-/// a residual add, thresholds, a concat and an argmax.
-func graphProgram() -> Program {
-    let x = TensorType.vector(.int(6), 4, quant: .scale(1))
-    let fc = DSPKernel.dense(inputCount: 4, outputCount: 4, lanes: 2, inputType: x, outputQuant: .scale(1), weight: .int(4), bias: .int(2),
-                             accumulator: .int(14), multiplier: .uint(3), shift: .uint(2), offset: .int(3), scaled: .int(18),
-                             requantized: .int(6), table: nil, weights: [1, -2, 3, 4, 5, 6, -7, 1, 0, 1, 2, 3, -1, -1, -1, -1],
-                             biases: [0, 1, -1, 0], requantizers: (0..<4).map { _ in Requantizer(multiplier: 3, shift: 2) })
-    let add = ElementwiseKernel(inputTypes: [x, fc.outputType], outputType: .vector(.int(6), 4), channels: 4, multipliers: [1, 2, -1, 3, 2, 1, 1, -2],
-                                offsets: [0, 1, -1, 2], shifts: [1, 1, 2, 0], multiplier: .int(3), offset: .int(3), shift: .uint(2), scaled: .int(12))
-    let th = ThresholdKernel(inputType: add.outputType, outputType: .vector(.int(2), 4), channels: 4, thresholdCount: 3, thresholdType: .int(7),
-                             thresholds: [-8, 0, 8, -4, 0, 4, 9, 1, -3, -31, 0, 31], descending: [false, false, true, false], base: -2, step: 1)
-    let cat = ConcatKernel(inputTypes: [th.outputType, th.outputType])
-    let am = ArgMaxKernel(inputType: cat.outputType)
-    return Program(name: "graph", sourceFile: "graph.onnx",
-                   values: ["in": x, "fc": fc.outputType, "add": add.outputType, "th": th.outputType, "cat": cat.outputType, "am": am.outputType],
-                   nodes: [KernelNode(name: "fc", sourceNodes: ["g"], kernel: fc, inputs: ["in"], output: "fc"),
-                           KernelNode(name: "add", sourceNodes: ["a"], kernel: add, inputs: ["in", "fc"], output: "add"),
-                           KernelNode(name: "th", sourceNodes: ["t"], kernel: th, inputs: ["add"], output: "th"),
-                           KernelNode(name: "cat", sourceNodes: ["c"], kernel: cat, inputs: ["th", "th"], output: "cat"),
-                           KernelNode(name: "am", sourceNodes: ["m"], kernel: am, inputs: ["cat"], output: "am")],
-                   input: "in", output: "am", outputMeaning: .classIndex(node: "m"), calibration: "hand-built")
-}
+/// A graph with every kind besides the two linear ones (see LUTForgeTestSupport).
+func graphProgram() -> Program { handBuiltGraphProgram() }
 
 func writeRTL(_ program: Program) throws -> String {
     let dir = temporaryDirectory("lutforge-lint")

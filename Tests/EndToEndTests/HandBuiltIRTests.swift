@@ -48,6 +48,45 @@ struct HandBuiltIRTests {
         expectBitExact(report, program, vectors: 256)
     }
 
+    @Test("a dataflow graph (a fork into a chain and a residual add, half-even rounding, thresholds, a concat reading one stream twice, an argmax): bit-exact in four engines, cycles equal to the handshake replay")
+    func graph() throws {
+        let program = handBuiltGraphProgram()
+        let dir = temporaryDirectory("lutforge-graph") + "/design"
+        try Driver.writeDesign(program, to: dir)
+        var options = VerifyOptions(design: dir)
+        options.vectors = 200
+        let report = try Driver.verify(options)
+        expectBitExact(report, program, vectors: 204)
+        // Back-pressure on a forking graph: random stalls change no integer.
+        var stalled = VerifyOptions(design: dir)
+        stalled.vectors = 60
+        stalled.simulators = ["verilator"]
+        stalled.stallSeed = 3
+        #expect(try Driver.verify(stalled).bitExact)
+    }
+
+    @Test("half-even requantizers round exact ties to the even neighbour in every engine")
+    func halfEven() throws {
+        // y = round_half_even((x·1 + 0) / 2) over every i8 input: ties at every odd x.
+        let k = DSPKernel.dense(inputCount: 1, outputCount: 2, lanes: 2, inputType: .vector(.int(8), 1, quant: .scale(1)), weight: .int(2),
+                                bias: .int(2), accumulator: .int(12), multiplier: .uint(2), shift: .uint(2), offset: .int(3),
+                                scaled: .int(16), requantized: .int(8), table: nil, weights: [1, -1], biases: [0, 0],
+                                requantizers: [Requantizer(multiplier: 1, shift: 1, offset: 0), Requantizer(multiplier: 3, shift: 2, offset: 1)],
+                                halfEven: true)
+        #expect(try k.evaluate([[3]], node: "k") == [2, -2])   // 1.5 → 2; (−9 + 1)/4 = −2 exactly
+        #expect(try k.evaluate([[5]], node: "k") == [2, -4])   // 2.5 → 2; −14/4 = −3.5 → −4
+        #expect(try k.evaluate([[-3]], node: "k") == [-2, 2])  // −1.5 → −2; 10/4 = 2.5 → 2
+        let program = Program(name: "even", sourceFile: "even.hwir", inputType: k.inputType, chain: [("k", ["k"], k)], outputMeaning: .values,
+                              calibration: "hand-built")
+        let dir = temporaryDirectory("lutforge-even") + "/design"
+        try Driver.writeDesign(program, to: dir)
+        let inputs = "\(dir)/../all-i8.npy"
+        try NPY.write(NPYArray(shape: [256, 1], dtype: .int64, values: (-128...127).map(Double.init)), to: inputs)
+        var options = VerifyOptions(design: dir)
+        options.inputs = inputs
+        expectBitExact(try Driver.verify(options), program, vectors: 256)
+    }
+
     @Test("the reference engine rounds half up after the floor shift and clamps")
     func engineCorners() throws {
         let k0 = try #require(cornerProgram().kernels(DSPKernel.self).first)

@@ -340,6 +340,93 @@ def qdq_mlp(out_dir, name, per_channel):
         json.dump(info, f, indent=1, sort_keys=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# QONNX after cleanup (qonnx.custom_op.general) with the less common quantizer settings: an
+# asymmetric unsigned Quant (zero point 3, HALF_UP), a Trunc (version 1, FLOOR) of it to 5 bits,
+# and a narrow FLOOR output quantizer.
+
+
+def trunc_mlp(out_dir):
+    dom = "qonnx.custom_op.general"
+    n_in, h1, n_out = 10, 7, 4
+    nodes, inits = [], []
+
+    def quant(name, x, scale, zp, bits, signed, narrow, rounding, out):
+        inits.extend([const(name + "_scale", scale), const(name + "_zeropt", zp), const(name + "_bitwidth", bits)])
+        nodes.append(helper.make_node("Quant", [x, name + "_scale", name + "_zeropt", name + "_bitwidth"], [out], name=name,
+                                      domain=dom, narrow=int(narrow), rounding_mode=rounding, signed=int(signed)))
+
+    quant("Quant_in", "global_in", po2(-4), 0, 8, True, False, "ROUND", "x")
+    inits += [const("W1", RNG.normal(0, 0.5, (n_in, h1))), const("b1", RNG.normal(0, 0.4, h1))]
+    quant("Quant_w1", "W1", po2(-3), 0, 6, True, False, "ROUND", "w1")
+    nodes += [helper.make_node("MatMul", ["x", "w1"], ["m1"], name="MatMul_0"), helper.make_node("Add", ["m1", "b1"], ["z1"], name="Add_0")]
+    quant("Quant_a1", "z1", F32(0.0713), 3, 8, False, False, "HALF_UP", "a1")
+    inits += [const("Trunc_scale", F32(0.0713)), const("Trunc_zeropt", 3.0), const("Trunc_in_bits", 8.0), const("Trunc_out_bits", 5.0)]
+    nodes.append(helper.make_node("Trunc", ["a1", "Trunc_scale", "Trunc_zeropt", "Trunc_in_bits", "Trunc_out_bits"], ["t1"], name="Trunc_0",
+                                  domain=dom, rounding_mode="FLOOR"))
+    inits.append(const("W2", RNG.normal(0, 0.5, (h1, n_out))))
+    quant("Quant_w2", "W2", po2(-4), 0, 5, True, False, "ROUND", "w2")
+    nodes.append(helper.make_node("MatMul", ["t1", "w2"], ["m2"], name="MatMul_1"))
+    quant("Quant_out", "m2", F32(0.05), 0, 8, True, True, "FLOOR", "global_out")
+    graph = helper.make_graph(nodes, "trunc_mlp", [helper.make_tensor_value_info("global_in", TensorProto.FLOAT, [1, n_in])],
+                              [helper.make_tensor_value_info("global_out", TensorProto.FLOAT, [1, n_out])], inits)
+    model = helper.make_model(graph, producer_name="qonnx", opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(dom, 1)])
+    model.ir_version = 8
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# ONNX integer operators: QLinearMatMul, then MatMulInteger + Cast + Mul + Add + Relu + QuantizeLinear.
+# The reference is onnxruntime with graph optimizations disabled. Weights stay within ±63 so
+# onnxruntime's u8s8 kernel cannot saturate its 16-bit pair sums on this x86.
+
+
+def qlinear_mlp(out_dir):
+    n_in, h1, n_out = 12, 9, 5
+    sx, zx = F32(0.031), 117
+    s1, z1 = F32(0.047), 9
+    sy, zy = F32(0.083), 120
+    w1 = RNG.integers(-63, 64, (n_in, h1)).astype(np.int8)
+    sw1 = F32(0.0071)
+    w2 = RNG.integers(-63, 64, (h1, n_out)).astype(np.int8)
+    sw2 = F32(0.0093)
+    b2 = RNG.normal(0, 0.2, n_out).astype(F32)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["qx"], name="quant_in"),
+        helper.make_node("QLinearMatMul", ["qx", "sx", "zx", "W1", "sw1", "zw", "s1", "z1"], ["q1"], name="qlinear0"),
+        helper.make_node("MatMulInteger", ["q1", "W2", "z1", "zw"], ["acc2"], name="mmint1"),
+        helper.make_node("Cast", ["acc2"], ["f2"], name="cast1", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["f2", "s12"], ["r2"], name="scale1"),
+        helper.make_node("Add", ["r2", "b2"], ["h2"], name="bias1"),
+        helper.make_node("Relu", ["h2"], ["a2"], name="relu1"),
+        helper.make_node("QuantizeLinear", ["a2", "sy", "zy"], ["qy"], name="quant_out"),
+        helper.make_node("DequantizeLinear", ["qy", "sy", "zy"], ["y"], name="dequant_out"),
+    ]
+    inits = [const("sx", sx), numpy_helper.from_array(np.array(zx, dtype=np.uint8), "zx"), numpy_helper.from_array(w1, "W1"),
+             const("sw1", sw1), numpy_helper.from_array(np.array(0, dtype=np.int8), "zw"), const("s1", s1),
+             numpy_helper.from_array(np.array(z1, dtype=np.uint8), "z1"), numpy_helper.from_array(w2, "W2"),
+             const("s12", F32(s1 * sw2)), const("b2", b2), const("sy", sy), numpy_helper.from_array(np.array(zy, dtype=np.uint8), "zy")]
+    graph = helper.make_graph(nodes, "qlinear_mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n_in])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n_out])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    d = os.path.join(out_dir, "qlinear_mlp")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    save(model, path)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    inputs = (RNG.normal(0, 1.5, (96, n_in))).astype(F32)
+    outs = np.stack([sess.run(None, {"x": x.reshape(1, n_in)})[0].flatten() for x in inputs])
+    expected = np.round(outs / sy) + zy
+    np.save(os.path.join(d, "inputs.npy"), inputs)
+    np.save(os.path.join(d, "calib.npy"), inputs[:16])
+    np.save(os.path.join(d, "expected.npy"), expected.astype(np.int64))
+    with open(os.path.join(d, "info.json"), "w") as f:
+        json.dump({"output_scale": float(sy), "output_zero_point": zy, "vectors": int(len(inputs))}, f, indent=1, sort_keys=True)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -348,6 +435,8 @@ def main():
     # picks for this calibration range (2^-4 for |x| < 7.94) are exact.
     run_qonnx("qkeras_mlp", out, qkeras_mlp(out), 16, po2(-4), -127, 127, po2(-3), 0, has_input_quantizer=False)
     finn_mlp(out)
+    run_qonnx("trunc_mlp", out, trunc_mlp(out), 10, po2(-4), -128, 127, F32(0.05), 0)
+    qlinear_mlp(out)
     qdq_mlp(out, "qdq_mlp", False)
     qdq_mlp(out, "qdq_perchannel_mlp", True)
     print("wrote", ", ".join(sorted(os.listdir(out))))

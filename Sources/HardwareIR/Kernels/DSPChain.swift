@@ -210,14 +210,14 @@ extension DSPKernel {
     public static func dense(inputCount: Int, outputCount: Int, lanes: Int, blockSize: Int = 1, inputType: TensorType,
                              outputQuant: Quantization? = nil, weight: IntType, bias: IntType, accumulator: IntType,
                              multiplier: IntType, shift: IntType, offset: IntType, scaled: IntType, requantized: IntType,
-                             table: ActivationTable?, weights: [Int], biases: [Int], requantizers: [Requantizer]) -> DSPKernel {
+                             table: ActivationTable?, weights: [Int], biases: [Int], requantizers: [Requantizer], halfEven: Bool = false) -> DSPKernel {
         let pairs = densePairs(weights, inputCount: inputCount, outputCount: outputCount, blockSize: blockSize)
         let out = TensorType.vector(ElementType(table?.output ?? requantized), outputCount, quant: outputQuant)
         return DSPKernel(inputCount: inputCount, outputCount: outputCount, lanes: lanes, blockSize: blockSize, kept: blockSize,
                          blocksPerCycle: 1, groupSize: blockSize, inputType: inputType, outputType: out, weight: weight, bias: bias,
                          accumulator: accumulator, multiplier: multiplier, shift: shift, offset: offset, scaled: scaled,
                          requantized: requantized, table: table, values: pairs.values, offsets: pairs.offsets, biases: biases,
-                         requantizers: requantizers)
+                         requantizers: requantizers, halfEven: halfEven)
     }
 }
 
