@@ -37,6 +37,7 @@ module lf_dsp_chain #(
     parameter integer P_BITS = 48,     // signed acc*M and acc*M + C, > ACC_BITS, > M_BITS+1, > R_BITS, >= C_BITS
     parameter integer R_BITS = 8,
     parameter integer R_SIGNED = 1,
+    parameter integer R_NARROW = 0,    // 1: the requantizer saturates to the narrow range (no table)
     parameter integer HAS_TABLE = 0,
     parameter integer Y_BITS = 8,
     parameter integer HALF_EVEN = 0,   // 1: the requantizer rounds half to even (lf_round_clamp)
@@ -245,7 +246,10 @@ module lf_dsp_chain #(
     wire signed [C_BITS-1:0] c_s = q_s[Q_BITS-1 -: C_BITS];
     wire signed [P_BITS-1:0] product;
     generate
-        if (ACC_BITS <= 25 && M_BITS <= 17) begin : g_dsp_mul
+        if (M_BITS == 1) begin : g_unit_mul
+            // M is 0 or 1 (raw accumulators): a gate, no multiplier.
+            assign product = {{(P_BITS-ACC_BITS){acc_s[ACC_BITS-1]}}, acc_s} & {P_BITS{m_s[0]}};
+        end else if (ACC_BITS <= 25 && M_BITS <= 17) begin : g_dsp_mul
             // Fits one DSP48 (25 x 18 signed).
             // Signed operands, so synthesis sees the narrow values behind the extensions.
             wire signed [ACC_BITS+M_BITS:0] ae = {{(M_BITS+1){acc_s[ACC_BITS-1]}}, acc_s};
@@ -273,7 +277,7 @@ module lf_dsp_chain #(
         c_d <= c_s;
     end
     wire [R_BITS-1:0] r;
-    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(C_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .HALF_EVEN(HALF_EVEN))
+    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(C_BITS), .S_BITS(S_BITS), .R_BITS(R_BITS), .R_SIGNED(R_SIGNED), .R_NARROW(R_NARROW), .HALF_EVEN(HALF_EVEN))
         u_round (.clk(clk), .scaled(scaled), .c(c_d), .s(s_d), .r(r));
 
     genvar c, i, g;

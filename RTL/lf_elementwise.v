@@ -23,6 +23,7 @@ module lf_elementwise #(
     parameter integer P_BITS = 32,     // signed a*Ma + b*Mb + C, each product and the operands, proven
     parameter integer Y_BITS = 8,
     parameter integer Y_SIGNED = 1,
+    parameter integer Y_NARROW = 0,    // 1: saturate to the narrow range
     parameter integer HALF_EVEN = 0,   // 1: round half to even (lf_round_clamp)
     parameter E_FILE = "e.mem"         // C words of {C, S, Mb, Ma} (Mb absent for ARITY 1)
 ) (
@@ -170,7 +171,7 @@ module lf_elementwise #(
 
     // C: round and clamp (registered); D: store.
     wire [Y_BITS-1:0] r;
-    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(C_BITS), .S_BITS(S_BITS), .R_BITS(Y_BITS), .R_SIGNED(Y_SIGNED), .HALF_EVEN(HALF_EVEN))
+    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(C_BITS), .S_BITS(S_BITS), .R_BITS(Y_BITS), .R_SIGNED(Y_SIGNED), .R_NARROW(Y_NARROW), .HALF_EVEN(HALF_EVEN))
         u_round (.clk(clk), .scaled(sum_b), .c(c_b), .s(s_b), .r(r));
     reg [AW-1:0] jc;
     reg vc;

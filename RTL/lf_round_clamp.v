@@ -1,5 +1,6 @@
 // lf_round_clamp: the end of every requantizer (docs/numerics.md, "Requantize"):
-// r = clamp((scaled + C) >>> s, lo, hi), an arithmetic (flooring) shift; C is the
+// r = clamp((scaled + C) >>> s, lo, hi), an arithmetic (flooring) shift, lo and hi the
+// result type's range (R_NARROW: QONNX narrow range); C is the
 // requantizer's offset (2^(s-1) rounds half up; a bias or zero point may be folded in).
 // With HALF_EVEN the shift rounds (scaled + C) / 2^s half to even instead (convergent
 // rounding: up when the dropped bits exceed half, or equal half and the kept value is odd).
@@ -12,6 +13,7 @@ module lf_round_clamp #(
     parameter integer S_BITS = 5,    // unsigned shift
     parameter integer R_BITS = 8,    // result width, < P_BITS
     parameter integer R_SIGNED = 1,
+    parameter integer R_NARROW = 0,  // 1: narrow range (signed without -2^(R-1), unsigned without 2^R - 1)
     parameter integer HALF_EVEN = 0
 ) (
     input  wire                     clk,
@@ -43,8 +45,10 @@ module lf_round_clamp #(
             assign shifted = floored;
         end
     endgenerate
-    wire signed [P_BITS-1:0] lo = (R_SIGNED != 0) ? -(ONE <<< (R_BITS - 1)) : {P_BITS{1'b0}};
-    wire signed [P_BITS-1:0] hi = ((R_SIGNED != 0) ? (ONE <<< (R_BITS - 1)) : (ONE <<< R_BITS)) - ONE;
+    localparam signed [P_BITS-1:0] NARROW_LO = (R_NARROW != 0 && R_SIGNED != 0) ? ONE : {P_BITS{1'b0}};
+    localparam signed [P_BITS-1:0] NARROW_HI = (R_NARROW != 0 && R_SIGNED == 0) ? ONE : {P_BITS{1'b0}};
+    wire signed [P_BITS-1:0] lo = ((R_SIGNED != 0) ? -(ONE <<< (R_BITS - 1)) : {P_BITS{1'b0}}) + NARROW_LO;
+    wire signed [P_BITS-1:0] hi = ((R_SIGNED != 0) ? (ONE <<< (R_BITS - 1)) : (ONE <<< R_BITS)) - ONE - NARROW_HI;
 
     always @(posedge clk)
         r <= (shifted < lo) ? lo[R_BITS-1:0] : (shifted > hi) ? hi[R_BITS-1:0] : shifted[R_BITS-1:0];

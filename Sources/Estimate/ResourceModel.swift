@@ -85,4 +85,12 @@ public enum ResourceModel {
 
     /// Whether a signed multiply of `a × b` bits fits one DSP48E1 (25 × 18).
     public static func fitsDSP(_ a: Int, _ b: Int) -> Bool { (a <= 25 && b <= 18) || (a <= 18 && b <= 25) }
+
+    /// Whether synthesis puts a signed `a × b` multiply (product `a + b` bits) in a DSP slice at all:
+    /// Yosys' xc7 mapping (mul2dsp with DSP_A/B_MINWIDTH 2 and DSP_Y_MINWIDTH 9, after UG901's
+    /// advice that multiplies of 4 × 4 and smaller belong in LUTs) leaves smaller ones in fabric.
+    public static func usesDSP(_ a: Int, _ b: Int) -> Bool { a >= 2 && b >= 2 && a + b >= 9 }
+
+    /// A small multiply left in fabric: about one LUT per partial-product bit.
+    public static func smallMultiplierLUTs(_ a: Int, _ b: Int) -> Int { a * b }
 }

@@ -17,19 +17,24 @@ public struct ElementType: Codable, Hashable, Sendable, CustomStringConvertible 
     public var kind: Kind
     /// Bits of the integer type (1 for bipolar).
     public var bits: Int
+    /// Narrow range (QONNX `narrow`): signed types lose their most negative value, unsigned ones
+    /// their largest, so `int8 narrow` is −127…127 and `uint8 narrow` 0…254. Storage is unchanged.
+    public var narrow: Bool
 
     /// Creates an element type.
-    public init(kind: Kind, bits: Int) {
+    public init(kind: Kind, bits: Int, narrow: Bool = false) {
         precondition(bits >= 1 && bits <= 62, "element width \(bits) out of range")
         precondition(kind != .bipolar || bits == 1, "bipolar elements have one bit")
+        precondition(!narrow || (kind != .bipolar && bits >= 2), "narrow needs at least two bits")
         self.kind = kind
         self.bits = bits
+        self.narrow = narrow
     }
 
-    /// `iN`.
-    public static func int(_ bits: Int) -> ElementType { ElementType(kind: .signed, bits: bits) }
-    /// `uN`.
-    public static func uint(_ bits: Int) -> ElementType { ElementType(kind: .unsigned, bits: bits) }
+    /// `iN` (`narrow`: without −2^(N−1)).
+    public static func int(_ bits: Int, narrow: Bool = false) -> ElementType { ElementType(kind: .signed, bits: bits, narrow: narrow) }
+    /// `uN` (`narrow`: without 2^N − 1).
+    public static func uint(_ bits: Int, narrow: Bool = false) -> ElementType { ElementType(kind: .unsigned, bits: bits, narrow: narrow) }
     /// `bipolar`: −1 or +1.
     public static let bipolar = ElementType(kind: .bipolar, bits: 1)
 
@@ -46,15 +51,34 @@ public struct ElementType: Codable, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// Smallest value.
-    public var min: Int { kind == .bipolar ? -1 : storage.min }
+    public var min: Int { kind == .bipolar ? -1 : storage.min + (narrow && kind == .signed ? 1 : 0) }
     /// Largest value.
-    public var max: Int { kind == .bipolar ? 1 : storage.max }
+    public var max: Int { kind == .bipolar ? 1 : storage.max - (narrow && kind == .unsigned ? 1 : 0) }
 
     /// Whether `v` is one of the element's values.
-    public func contains(_ v: Int) -> Bool { kind == .bipolar ? (v == -1 || v == 1) : storage.contains(v) }
+    public func contains(_ v: Int) -> Bool { kind == .bipolar ? (v == -1 || v == 1) : (min...max).contains(v) }
 
-    /// `i8`, `u4`, `bipolar`.
-    public var description: String { kind == .bipolar ? "bipolar" : storage.description }
+    /// `i8`, `u4`, `i8n` (narrow), `bipolar`.
+    public var description: String { kind == .bipolar ? "bipolar" : storage.description + (narrow ? "n" : "") }
+
+    private enum CodingKeys: String, CodingKey { case kind, bits, narrow }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(Kind.self, forKey: .kind), bits = try c.decode(Int.self, forKey: .bits)
+        let narrow = try c.decodeIfPresent(Bool.self, forKey: .narrow) ?? false
+        guard (1...62).contains(bits), kind != .bipolar || bits == 1, !narrow || (kind != .bipolar && bits >= 2) else {
+            throw DecodingError.dataCorruptedError(forKey: .bits, in: c, debugDescription: "no element type \(kind.rawValue) of \(bits) bits\(narrow ? " narrow" : "")")
+        }
+        self.init(kind: kind, bits: bits, narrow: narrow)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(bits, forKey: .bits)
+        if narrow { try c.encode(true, forKey: .narrow) }
+    }
 }
 
 /// What one integer step of a stream is worth: `real = (q − zeroPoint) · scale`, per

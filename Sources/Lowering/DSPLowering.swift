@@ -32,8 +32,13 @@ struct OutputSpec {
     var quant: Quantization?
     /// The requantizers round half to even.
     var halfEven = false
+    /// The requantizer saturates to the narrow range of `requantized` (no table).
+    var narrow = false
     /// Element type of the output stream (bipolar never comes out of a requantizer).
-    var element: ElementType { ElementType(table?.output ?? requantized) }
+    var element: ElementType {
+        if let t = table { return ElementType(t.output) }
+        return ElementType(kind: requantized.signed ? .signed : .unsigned, bits: requantized.bits, narrow: narrow)
+    }
 }
 
 enum DSPLowering {

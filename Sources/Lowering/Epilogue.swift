@@ -95,20 +95,26 @@ enum ClosingQuantizer: Equatable {
         }
     }
 
+    /// Whether it saturates to `range` (QONNX `Trunc` version 1 does not: its input must keep it within).
+    var clamps: Bool {
+        if case let .trunc(_, _, _, _, os, _, _, _) = self { return os != nil }
+        return true
+    }
+
     /// The element type of the integers it produces.
     var element: ElementType {
         switch self {
-        case let .quant(_, _, bits, signed, _, _):
+        case let .quant(_, _, bits, signed, narrow, _):
             if bits == 1 { return signed ? .bipolar : .uint(1) }
-            return signed ? .int(bits) : .uint(bits)
+            return signed ? .int(bits, narrow: narrow) : .uint(bits, narrow: narrow)
         case .bipolar: return .bipolar
         case let .multiThreshold(_, steps, _, offset):
             let lo = offset, hi = offset + steps
             return lo >= 0 ? ElementType(IntType.unsignedFitting(max(hi, 1))!) : ElementType(Arith.signedType(lo, hi)!)
         case let .quantizeLinear(_, _, range), let .requantizeORT(_, _, range):
             return range.lowerBound >= 0 ? ElementType(IntType.unsignedFitting(max(range.upperBound, 1))!) : ElementType(Arith.signedType(range.lowerBound, range.upperBound)!)
-        case let .trunc(_, _, _, ob, _, signed, _, _):
-            return signed ? .int(Int(ob)) : .uint(Int(ob))
+        case let .trunc(_, _, _, ob, _, signed, narrow, _):
+            return signed ? .int(Int(ob), narrow: narrow && ob >= 2) : .uint(Int(ob), narrow: narrow && ob >= 2)
         }
     }
 

@@ -156,7 +156,7 @@ public enum ONNXReader {
         }
         let result: Op
         switch (qonnx, n.opType) {
-        case (true, "Quant"):
+        case (true, "Quant"), (true, "IntQuant"):
             result = .quant(signed: try bool("signed", true), narrow: try bool("narrow"), rounding: try rounding("rounding_mode", "ROUND"))
         case (true, "BipolarQuant"): result = .bipolarQuant
         case (true, "Trunc"):
@@ -167,7 +167,7 @@ public enum ONNXReader {
             result = .multiThreshold(outDType: try string("out_dtype", ""), outScale: try float("out_scale", 1), outBias: try float("out_bias", 0),
                                      dataLayout: try string("data_layout", ""))
         case (true, _):
-            throw fail("op '\(n.opType)' of domain '\(n.domain)' is not supported (QONNX ops: Quant, BipolarQuant, Trunc, MultiThreshold)")
+            throw fail("op '\(n.opType)' of domain '\(n.domain)' is not supported (QONNX ops: Quant, IntQuant, BipolarQuant, Trunc, MultiThreshold)")
         case (false, "Gemm"):
             result = .gemm(alpha: try float("alpha", 1), beta: try float("beta", 1), transA: try bool("transA"), transB: try bool("transB"))
         case (false, "MatMul"): result = .matMul

@@ -100,10 +100,10 @@ public enum IntegerEngine {
 
     /// `clamp((acc·M + C) >> S, type)` after checking `acc·M + C` against `scaledType`.
     @inline(__always)
-    static func requantize(_ acc: Int, _ q: Requantizer, scaled scaledType: IntType, to type: IntType, halfEven: Bool = false, node: String) throws -> Int {
+    static func requantize(_ acc: Int, _ q: Requantizer, scaled scaledType: IntType, to range: ClosedRange<Int>, halfEven: Bool = false, node: String) throws -> Int {
         let s = q.scaled(acc)
         guard scaledType.contains(s) else { throw OverflowError(kernel: node, quantity: "scaled accumulator", value: s, type: scaledType) }
-        return Swift.min(Swift.max(Requantizer.shift(s, q.shift, halfEven: halfEven), type.min), type.max)
+        return Swift.min(Swift.max(Requantizer.shift(s, q.shift, halfEven: halfEven), range.lowerBound), range.upperBound)
     }
 
     /// Runs `body(n)` for `n` in `0..<count` split across `threads` threads and collects the results.

@@ -115,4 +115,53 @@ struct CommandLineTests {
         let right = zip(ya.rows, labels).filter { row, label in row.firstIndex(of: row.max()!) == label }.count
         #expect(right > 420)
     }
+
+    @Test("verify --simulators none says NOT VERIFIED, never BIT-EXACT, and leaves the vectors compile wrote untouched")
+    func verifyWithoutSimulators() throws {
+        let dir = temporaryDirectory()
+        let design = "\(dir)/design"
+        #expect(try runCommand(lutforgeExecutable, ["compile", "\(digitsExample)/digits.onnx", "-o", design]).status == 0)
+        let vectors = directoryContents("\(design)/vectors")
+        #expect(!vectors.isEmpty)
+        // Other inputs than the compile's: verify writes its own under verify/.
+        let r = try runCommand(lutforgeExecutable, ["verify", design, "--simulators", "none", "--inputs", "\(digitsExample)/X_test.npy"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("NOT VERIFIED") && !r.stdout.contains("BIT-EXACT"), "\(r.stdout)")
+        #expect(directoryContents("\(design)/vectors") == vectors)
+        #expect(FileManager.default.fileExists(atPath: "\(design)/verify/inputs.txt"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(design)/verify.json"))) as? [String: Any]
+        #expect(report?["verdict"] as? String == "engine-only")
+    }
+
+    @Test("a float MLP calibrated by default and verified on N(0,1) features: verify warns how much of the input it clamped, and fidelity shows the top-1 cost; calibrating on such inputs removes both")
+    func inputSaturationWarning() throws {
+        let dir = temporaryDirectory()
+        let graph = makeMLP(widths: [13, 29, 17, 3], activations: [.relu, .relu], style: .gemmTransB, softmax: false, seed: 7)
+        let model = try writeModel(graph, in: dir)
+        var rng = SplitMix64(seed: 11)
+        func normal() -> Double { (-2 * log(max(rng.nextUnit(), 1e-12))).squareRoot() * cos(2 * .pi * rng.nextUnit()) }
+        let x = NPYArray(shape: [200, 13], dtype: .float32, values: (0..<(200 * 13)).map { _ in normal() })
+        try NPY.write(x, to: "\(dir)/x.npy")
+        try NPY.write(NPYArray(shape: [64, 13], dtype: .float32, values: (0..<(64 * 13)).map { _ in normal() }), to: "\(dir)/calib.npy")
+        func verify(_ extra: [String]) throws -> (String, [String: Any]) {
+            let design = "\(dir)/design"
+            let c = try runCommand(lutforgeExecutable, ["compile", model, "-o", design] + extra)
+            #expect(c.status == 0, "\(c.stderr)")
+            let r = try runCommand(lutforgeExecutable, ["verify", design, "--simulators", "none", "--inputs", "\(dir)/x.npy", "--model", model])
+            #expect(r.status == 0, "\(r.stderr)")
+            let fidelity = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(design)/fidelity.json"))) as? [String: Any]
+            return (r.stdout, fidelity ?? [:])
+        }
+        let (out, fidelity) = try verify([])
+        let warning = out.split(separator: "\n").first { $0.hasPrefix("warning:") && $0.contains("clamped") }
+        #expect(warning != nil && warning!.contains("--calibration"), "\(out)")
+        // About a third of N(0,1) values lie beyond ±1.
+        let share = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/design/verify.json"))) as? [String: Any])?["input_saturation"] as? Double)
+        #expect(share > 0.25 && share < 0.40)
+        let top1 = try #require(fidelity["top1_agreement"] as? Double)
+        #expect(top1 < 0.97, "top-1 agreement \(top1)")
+        let (calibrated, calibratedFidelity) = try verify(["--calibration", "\(dir)/calib.npy"])
+        #expect(!calibrated.contains("clamped") || (calibratedFidelity["top1_agreement"] as? Double ?? 0) > top1, "\(calibrated)")
+        #expect((calibratedFidelity["top1_agreement"] as? Double ?? 0) > top1)
+    }
 }

@@ -48,8 +48,16 @@ func compileMatchingReference(_ name: String, model file: String = "model.onnx",
     edit(&options)
     let program = try Driver.compile(options).program
     let outputs = try Driver.runEngine(target: dir, inputs: "\(src)/inputs.npy")
-    let expected = try NPY.read(path: "\(src)/expected.npy")
-    let want = expected.rows.map { $0.map { Int($0) } }
+    var want = try NPY.read(path: "\(src)/expected.npy").rows.map { $0.map { Int($0) } }
+    // Where the reference's float32 execution and the same graph on real numbers disagree (a
+    // quantizer input within float32 rounding of a boundary, docs/numerics.md), the design
+    // follows the real-number result; everywhere else it must equal the float32 reference.
+    let ambiguous = try QuantizedModels.info(name)["float32_ambiguous"] as? [Int] ?? []
+    if !ambiguous.isEmpty {
+        let exact = try NPY.read(path: "\(src)/exact.npy").rows.map { $0.map { Int($0) } }
+        for v in ambiguous { want[v] = exact[v] }
+    }
+    #expect(ambiguous.count * 20 <= want.count, "\(name): \(ambiguous.count) of \(want.count) vectors are float32-ambiguous")
     #expect(outputs.count == want.count && outputs.count > 0)
     let wrong = zip(outputs, want).enumerated().filter { $0.element.0 != $0.element.1 }
     #expect(wrong.isEmpty, "\(name)/\(file): \(wrong.count) of \(want.count) vectors differ from the reference; first: vector \(wrong.first?.offset ?? -1): \(wrong.first.map { "\($0.element.0) vs \($0.element.1)" } ?? "")")
@@ -68,8 +76,15 @@ func verifyAllEngines(_ name: String, _ program: Program, _ dir: String) throws 
     // The fidelity report against the model: every quantized layer exactly the model's integers.
     let fidelity = try Driver.decodeFidelity(Data(contentsOf: URL(fileURLWithPath: "\(dir)/fidelity.json")))
     #expect(!fidelity.layers.isEmpty)
-    for layer in fidelity.layers { #expect(layer.exactShare == 1, "\(name): \(layer.node) matches the model on \(layer.exactShare * 100)% of values") }
-    #expect(fidelity.top1Agreement.map { $0 == 1 } ?? true)
+    // Our float interpreter executes the model in float32 as qonnx does, so it shares qonnx's
+    // result on the float32-ambiguous vectors: at most their values may differ, in the last layer.
+    let ambiguous = (try QuantizedModels.info(name)["float32_ambiguous"] as? [Int])?.count ?? 0
+    for (i, layer) in fidelity.layers.enumerated() {
+        let misses = Int((Double(layer.elements) * (1 - layer.exactShare)).rounded())
+        let allowed = i == fidelity.layers.count - 1 ? ambiguous * program.outputType.count : 0
+        #expect(misses <= allowed, "\(name): \(layer.node) differs from the model on \(misses) of \(layer.elements) values")
+    }
+    #expect(fidelity.top1Agreement.map { $0 == 1 || ambiguous > 0 } ?? true)
 }
 
 @Suite("Quantized models", .serialized)
@@ -87,6 +102,12 @@ struct QuantizedModelTests {
         let ties = try #require(try QuantizedModels.info("brevitas_mlp")["quantizer_ties"] as? [String: Int])
         #expect((ties.values.reduce(0, +)) > 0, "the inputs include exact rounding ties")
         try verifyAllEngines("brevitas_mlp", program, dir)
+        // Yosys xc7 against the resource model: the 4-bit and 8-bit layers multiply in DSP48E1
+        // slices, the bipolar and 3-bit ones (products under 9 bits) in LUTs, raw accumulators
+        // need no requantizer multiplier.
+        let synth = try Driver.synthesize(dir, family: .xc7)
+        expectModelMatches(synth, program, lutTolerance: 0.25, "brevitas_mlp")
+        #expect(synth.dsp > 0 && synth.dsp < program.kernels(DSPKernel.self).reduce(0) { $0 + $1.lanes * $1.chainLength })
     }
 
     @Test("QKeras-style QONNX (finn.custom_op.general, Quant on weights and biases, float input): exact ties round half to even, equal to qonnx's executor")
@@ -111,6 +132,39 @@ struct QuantizedModelTests {
         #expect(program.inputQuantizer == nil && program.inputType.element == .uint(8))
         #expect(try QuantizedModels.info("finn_mlp")["threshold_hits"] as? Int ?? 0 > 0, "accumulators land exactly on thresholds")
         try verifyAllEngines("finn_mlp", program, dir)
+    }
+
+    @Test("QONNX Trunc (version 1, FLOOR) after an asymmetric unsigned HALF_UP Quant, and a narrow FLOOR output: equal to qonnx's executor in four engines")
+    func trunc() throws {
+        let (program, dir) = try compileMatchingReference("trunc_mlp")
+        _ = try compileMatchingReference("trunc_mlp", model: "cleaned.onnx")
+        // The truncation keeps the unsigned input's sign: 5 unsigned bits, zero point 3.
+        let truncated = try #require(program.nodes.first { $0.sourceNodes.contains("Trunc_0") })
+        #expect(program.values[truncated.output]?.element == .uint(5))
+        #expect(program.values[truncated.output]?.quant?.zeroPoints == [3])
+        #expect(program.outputType.element == .int(8, narrow: true))
+        try verifyAllEngines("trunc_mlp", program, dir)
+    }
+
+    @Test("QONNX Trunc version 2 (domain opset 2, output scale, ROUND, clamps) and a narrow output saturating at -127: equal to qonnx's executor except where float32 rounding crosses a boundary")
+    func trunc2() throws {
+        let (program, dir) = try compileMatchingReference("trunc2_mlp")
+        let truncated = try #require(program.nodes.first { $0.sourceNodes.contains("Trunc_0") })
+        #expect(program.values[truncated.output]?.element == .int(5))
+        // The narrow output saturates in the requantizer itself, not through 254 thresholds.
+        #expect(program.outputType.element == .int(8, narrow: true))
+        #expect(program.kernels(ThresholdKernel.self).isEmpty)
+        // Vector 67 sums to exactly zero in integers; qonnx's float32 products leave -8.9e-8, which FLOOR takes to -1.
+        #expect(try QuantizedModels.info("trunc2_mlp")["float32_ambiguous"] as? [Int] == [67])
+        try verifyAllEngines("trunc2_mlp", program, dir)
+    }
+
+    @Test("ONNX integer ops (QLinearMatMul, MatMulInteger with zero points, Cast/Mul/Add/Relu, QuantizeLinear): equal to onnxruntime in four engines")
+    func qlinear() throws {
+        let (program, dir) = try compileMatchingReference("qlinear_mlp")
+        #expect(program.inputQuantizer?.source.contains("QuantizeLinear") == true)
+        #expect(program.outputType.element == .uint(8) && program.outputType.quant?.zeroPoints == [120])
+        try verifyAllEngines("qlinear_mlp", program, dir)
     }
 
     @Test("onnxruntime QDQ (quantize_static, per tensor and per channel): equal to onnxruntime executing the QDQ graph", arguments: ["qdq_mlp", "qdq_perchannel_mlp"])

@@ -36,6 +36,18 @@ struct ReliabilityTests {
         #expect(layers.contains { $0["distance"] == "l2" } && layers.contains { $0["sparsity_unit"] != nil })
         #expect(Set(cases.map(\.style)).count == MLPStyle.allCases.count)
         #expect(cases.allSatisfy { !$0.softmax || $0.activations.last == "none" })
+        // Graphs, not only chains: residual joins whose input fans out to the layer and the add.
+        let residual = cases.filter { $0.residual != nil }
+        #expect(residual.count > 20 && residual.count < 300)
+        for c in residual.prefix(5) {
+            let g = c.graph
+            let adds = g.nodes.filter { $0.name.hasPrefix("res") }
+            #expect(adds.count == c.residual?.count)
+            for add in adds {
+                let fanOut = g.nodes.filter { $0.inputs.contains(add.inputs[1]) }.count
+                #expect(fanOut >= 2, "\(c.summary): the residual input feeds \(fanOut) node(s)")
+            }
+        }
     }
 
     @Test("a mismatch is caught, shrunk to a smaller case and written as a self-contained reproduction")

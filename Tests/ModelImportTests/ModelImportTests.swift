@@ -209,4 +209,104 @@ struct ONNXProtoTests {
             try ONNXReader.read(data: data, file: "a.onnx")
         }
     }
+
+    /// One node reading `x` (and initializers `p0`, `p1`, … of the given values), its own opset imports.
+    func node(_ op: String, domain: String = "", inputs: Int = 1, attributes: [Onnx_AttributeProto] = [],
+              opsets: [(String, Int64)] = [("", 13)]) throws -> Data {
+        var m = Onnx_ModelProto()
+        m.irVersion = 8
+        m.opsetImport = opsets.map { d, v in var o = Onnx_OperatorSetIdProto(); o.domain = d; o.version = v; return o }
+        var x = Onnx_ValueInfoProto()
+        x.name = "x"
+        x.type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        x.type.tensorType.shape.dim = [Int64(1), 4].map { var d = Onnx_TensorShapeProto.Dimension(); d.dimValue = $0; return d }
+        var y = x
+        y.name = "y"
+        m.graph.input = [x]
+        m.graph.output = [y]
+        var n = Onnx_NodeProto()
+        n.name = "the_node"
+        n.opType = op
+        n.domain = domain
+        n.input = ["x"] + (0..<(inputs - 1)).map { "p\($0)" }
+        n.output = ["y"]
+        n.attribute = attributes
+        m.graph.node = [n]
+        for i in 0..<(inputs - 1) {
+            var t = Onnx_TensorProto()
+            t.name = "p\(i)"
+            t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            t.floatData = [i == 2 ? 8 : 0.5]
+            m.graph.initializer.append(t)
+        }
+        return try m.serializedData()
+    }
+
+    func attribute(_ name: String, int: Int64? = nil, string: String? = nil) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        if let int { a.type = .int; a.i = int }
+        if let string { a.type = .string; a.s = Data(string.utf8) }
+        return a
+    }
+
+    @Test("QONNX Quant (and IntQuant) in every exporter's domain, with its attributes; Trunc by input count; MultiThreshold's attributes",
+          arguments: ["qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas", "finn"])
+    func qonnxDomains(domain: String) throws {
+        for op in ["Quant", "IntQuant"] {
+            let data = try node(op, domain: domain, inputs: 4, attributes: [attribute("signed", int: 0), attribute("narrow", int: 1),
+                                                                            attribute("rounding_mode", string: "FLOOR")],
+                                opsets: [("", 13), (domain, 1)])
+            let g = try ONNXReader.read(data: data, file: "q.onnx")
+            #expect(g.nodes[0].op == .quant(signed: false, narrow: true, rounding: .floor))
+        }
+        let defaults = try ONNXReader.read(data: try node("Quant", domain: domain, inputs: 4), file: "q.onnx")
+        #expect(defaults.nodes[0].op == .quant(signed: true, narrow: false, rounding: .halfEven))
+        let t1 = try ONNXReader.read(data: try node("Trunc", domain: domain, inputs: 5), file: "t.onnx")
+        #expect(t1.nodes[0].op == .trunc(rounding: .floor, signed: true, narrow: false, version: 1))
+        let t2 = try ONNXReader.read(data: try node("Trunc", domain: domain, inputs: 6, attributes: [attribute("rounding_mode", string: "ROUND")]), file: "t.onnx")
+        #expect(t2.nodes[0].op == .trunc(rounding: .halfEven, signed: true, narrow: false, version: 2))
+        let mt = try ONNXReader.read(data: try node("MultiThreshold", domain: domain, inputs: 2, attributes: [attribute("out_dtype", string: "UINT4")]), file: "m.onnx")
+        #expect(mt.nodes[0].op == .multiThreshold(outDType: "UINT4", outScale: 1, outBias: 0, dataLayout: ""))
+        #expect(try ONNXReader.read(data: try node("BipolarQuant", domain: domain, inputs: 2), file: "b.onnx").nodes[0].op == .bipolarQuant)
+    }
+
+    @Test("ONNX QDQ and integer ops parse with their defaults (convolutions too, lowered in a later issue)")
+    func integerOps() throws {
+        let q = try ONNXReader.read(data: try node("QuantizeLinear", inputs: 3, attributes: [attribute("axis", int: 0)]), file: "q.onnx")
+        #expect(q.nodes[0].op == .quantizeLinear(axis: 0, saturate: true))
+        #expect(try ONNXReader.read(data: try node("DequantizeLinear", inputs: 3), file: "d.onnx").nodes[0].op == .dequantizeLinear(axis: 1))
+        #expect(try ONNXReader.read(data: try node("QLinearMatMul", inputs: 8), file: "m.onnx").nodes[0].op == .qLinearMatMul)
+        #expect(try ONNXReader.read(data: try node("MatMulInteger", inputs: 4), file: "m.onnx").nodes[0].op == .matMulInteger)
+        let conv = try ONNXReader.read(data: try node("QLinearConv", inputs: 8, attributes: [attribute("group", int: 2)]), file: "c.onnx")
+        guard case let .qLinearConv(a) = conv.nodes[0].op else { Issue.record("not QLinearConv: \(conv.nodes[0].op)"); return }
+        #expect(a.group == 2 && a.autoPad == "NOTSET")
+        let ci = try ONNXReader.read(data: try node("ConvInteger", inputs: 4), file: "c.onnx")
+        guard case .convInteger = ci.nodes[0].op else { Issue.record("not ConvInteger: \(ci.nodes[0].op)"); return }
+    }
+
+    @Test("an unknown domain, an unknown QONNX op, an unsupported attribute or attribute value: one error naming file, node and reason",
+          arguments: [
+            ("Quant", "com.example", [String: String](), "domain 'com.example' is not supported"),
+            ("Dequant", "qonnx.custom_op.general", [:], "op 'Dequant' of domain 'qonnx.custom_op.general' is not supported"),
+            ("Quant", "qonnx.custom_op.general", ["rounding_mode": "STOCHASTIC"], "rounding_mode 'STOCHASTIC' is not supported"),
+            ("Quant", "onnx.brevitas", ["signed": "2"], "attribute 'signed' must be 0 or 1, got 2"),
+            ("Quant", "onnx.brevitas", ["scale_factor": "1"], "Quant attribute 'scale_factor' is not supported"),
+            ("QuantizeLinear", "", ["block_size": "4"], "blocked QuantizeLinear is not supported"),
+            ("QuantizeLinear", "", ["output_dtype": "3"], "QuantizeLinear with output_dtype is not supported"),
+            ("BatchNormalization", "", ["training_mode": "1"], "BatchNormalization in training mode is not supported"),
+            ("Conv", "", ["auto_pad": "SAME_EVERYWHERE"], "auto_pad 'SAME_EVERYWHERE' is not supported"),
+            ("Einsum", "", [:], "op 'Einsum' is not supported"),
+          ])
+    func refused(op: String, domain: String, attributes: [String: String], message: String) throws {
+        let attrs = attributes.sorted { $0.key < $1.key }.map { k, v in Int64(v).map { attribute(k, int: $0) } ?? attribute(k, string: v) }
+        let data = try node(op, domain: domain, inputs: 4, attributes: attrs)
+        do {
+            _ = try ONNXReader.read(data: data, file: "bad.onnx")
+            Issue.record("accepted \(op) \(attributes)")
+        } catch let e as ImportError {
+            #expect(e.description.hasPrefix("bad.onnx: node 'the_node'") && e.description.contains(message), "\(e.description)")
+            #expect(!e.description.contains("\n"))
+        }
+    }
 }

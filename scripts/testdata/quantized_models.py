@@ -48,22 +48,71 @@ def tie_count(values, scale):
     return int(np.sum(np.abs(y - np.floor(y) - F32(0.5)) == 0))
 
 
+def as_double(model):
+    """A copy of a cleaned QONNX model that computes in float64: every float initializer and
+    value type widened. qonnx's executor then runs the same ops on (nearly) exact real numbers."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model.model)
+    g = m.graph
+    for i, t in enumerate(g.initializer):
+        a = numpy_helper.to_array(t)
+        if a.dtype == np.float32:
+            g.initializer[i].CopyFrom(numpy_helper.from_array(a.astype(np.float64), t.name))
+    for v in list(g.input) + list(g.output) + list(g.value_info):
+        if v.type.tensor_type.elem_type == TensorProto.FLOAT:
+            v.type.tensor_type.elem_type = TensorProto.DOUBLE
+    for n in g.node:
+        for a in n.attribute:
+            if a.name == "to" and a.i == TensorProto.FLOAT:
+                a.i = TensorProto.DOUBLE
+    return ModelWrapper(m)
+
+
+class _Numpy64:
+    """numpy, except that `float32` means float64: qonnx's quantizers cast their outputs to
+    float32, which the float64 execution must not do."""
+    float32 = np.float64
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def execute_double(model, feed):
+    """qonnx's executor on `as_double(model)` with the quantizers' float32 casts lifted."""
+    import qonnx.custom_op.general.bipolar_quant as bq
+    import qonnx.custom_op.general.intquant as iq
+    from qonnx.core.onnx_exec import execute_onnx
+
+    saved = (iq.np, bq.np)
+    iq.np, bq.np = _Numpy64(), _Numpy64()
+    try:
+        return execute_onnx(model, feed)
+    finally:
+        iq.np, bq.np = saved
+
+
 def qonnx_reference(path, inputs, input_name):
+    """qonnx's executor after cleanup (float32, the reference), and the same graph in float64."""
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.core.onnx_exec import execute_onnx
     from qonnx.util.cleanup import cleanup_model
 
     model = cleanup_model(ModelWrapper(path))
-    outs = []
+    double = as_double(model)
+    outs, outs64 = [], []
     contexts = []
     # cleanup renames the graph's input and output (global_in, global_out).
     input_name = model.graph.input[0].name
     out_name = model.graph.output[0].name
+    shape = model.get_tensor_shape(input_name)
     for x in inputs:
-        ctx = execute_onnx(model, {input_name: x.reshape(model.get_tensor_shape(input_name)).astype(F32)}, return_full_exec_context=True)
+        ctx = execute_onnx(model, {input_name: x.reshape(shape).astype(F32)}, return_full_exec_context=True)
         outs.append(np.asarray(ctx[out_name]).flatten())
         contexts.append(ctx)
-    return model, np.stack(outs), contexts
+        outs64.append(np.asarray(execute_double(double, {input_name: x.reshape(shape).astype(np.float64)})[out_name]).flatten())
+    return model, np.stack(outs), contexts, np.stack(outs64)
 
 
 def write(name, out_dir, model, inputs, calib, expected, info, cleaned=None):
@@ -170,9 +219,14 @@ def run_qonnx(name, out_dir, model, n_in, in_scale, lo, hi, out_scale, out_zp, h
         half = (RNG.integers(lo, hi, size=(8, n_in)).astype(F32) + F32(0.5)) * F32(in_scale)
         inputs = np.concatenate([inputs, beyond, half])
     inputs = inputs.astype(F32)
-    cleaned, outs, ctxs = qonnx_reference(path, inputs, model.graph.input[0].name)
+    cleaned, outs, ctxs, outs64 = qonnx_reference(path, inputs, model.graph.input[0].name)
     expected = np.round(outs / F32(out_scale)) + out_zp
     assert np.all(np.abs(outs / F32(out_scale) + out_zp - expected) < 1e-3), "reference outputs are not on the output grid"
+    # Vectors where float32 execution and the same graph on real numbers (float64) disagree: a
+    # quantizer input lies within float32 rounding of a rounding boundary (docs/numerics.md,
+    # "float32 references"). The integer design follows the exact arithmetic there.
+    exact = np.round(outs64 / np.float64(out_scale)) + out_zp
+    ambiguous = [int(i) for i in np.nonzero(np.any(exact != expected, axis=1))[0]]
     # Exact rounding ties at every activation quantizer: inputs whose x / s lies halfway between integers.
     ties = {}
     inits = {i.name: numpy_helper.to_array(i) for i in cleaned.graph.initializer}
@@ -181,9 +235,11 @@ def run_qonnx(name, out_dir, model, n_in, in_scale, lo, hi, out_scale, out_zp, h
             scale = inits[node.input[1]]
             if scale.size == 1:
                 ties[node.name] = sum(tie_count(np.asarray(c[node.input[0]]).flatten(), scale.item()) for c in ctxs)
-    info = {"quantizer_ties": ties, "output_scale": float(out_scale), "output_zero_point": int(out_zp), "vectors": int(len(inputs))}
+    info = {"quantizer_ties": ties, "output_scale": float(out_scale), "output_zero_point": int(out_zp), "vectors": int(len(inputs)),
+            "float32_ambiguous": ambiguous}
     calib = (RNG.uniform(lo, hi, size=(64, n_in)) * in_scale).astype(F32)
     write(name, out_dir, model, inputs, calib, expected, info, cleaned)
+    np.save(os.path.join(out_dir, name, "exact.npy"), exact.astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +325,8 @@ def finn_mlp(out_dir):
     save(model, path)
     inputs = RNG.integers(0, 256, (96, n_in)).astype(F32)
     inputs[0, :], inputs[1, :] = 0, 255
-    cleaned, outs, ctxs = qonnx_reference(path, inputs, "global_in")
+    cleaned, outs, ctxs, outs64 = qonnx_reference(path, inputs, "global_in")
+    assert np.array_equal(outs, outs64), "integer-valued MultiThreshold graph differs between float32 and float64"
     # Exact threshold hits: accumulators equal to an integer-valued threshold.
     hits = 0
     for c in ctxs:
@@ -343,10 +400,11 @@ def qdq_mlp(out_dir, name, per_channel):
 # ---------------------------------------------------------------------------------------------
 # QONNX after cleanup (qonnx.custom_op.general) with the less common quantizer settings: an
 # asymmetric unsigned Quant (zero point 3, HALF_UP), a Trunc (version 1, FLOOR) of it to 5 bits,
-# and a narrow FLOOR output quantizer.
+# and a narrow FLOOR output quantizer. Version 2 (domain opset 2, six inputs) instead truncates a
+# signed Quant to 5 bits with an output scale 8 times the input's, rounding half to even, and clamps.
 
 
-def trunc_mlp(out_dir):
+def trunc_mlp(out_dir, version=1):
     dom = "qonnx.custom_op.general"
     n_in, h1, n_out = 10, 7, 4
     nodes, inits = [], []
@@ -360,17 +418,24 @@ def trunc_mlp(out_dir):
     inits += [const("W1", RNG.normal(0, 0.5, (n_in, h1))), const("b1", RNG.normal(0, 0.4, h1))]
     quant("Quant_w1", "W1", po2(-3), 0, 6, True, False, "ROUND", "w1")
     nodes += [helper.make_node("MatMul", ["x", "w1"], ["m1"], name="MatMul_0"), helper.make_node("Add", ["m1", "b1"], ["z1"], name="Add_0")]
-    quant("Quant_a1", "z1", F32(0.0713), 3, 8, False, False, "HALF_UP", "a1")
-    inits += [const("Trunc_scale", F32(0.0713)), const("Trunc_zeropt", 3.0), const("Trunc_in_bits", 8.0), const("Trunc_out_bits", 5.0)]
-    nodes.append(helper.make_node("Trunc", ["a1", "Trunc_scale", "Trunc_zeropt", "Trunc_in_bits", "Trunc_out_bits"], ["t1"], name="Trunc_0",
-                                  domain=dom, rounding_mode="FLOOR"))
+    if version == 1:
+        quant("Quant_a1", "z1", F32(0.0713), 3, 8, False, False, "HALF_UP", "a1")
+        inits += [const("Trunc_scale", F32(0.0713)), const("Trunc_zeropt", 3.0), const("Trunc_in_bits", 8.0), const("Trunc_out_bits", 5.0)]
+        nodes.append(helper.make_node("Trunc", ["a1", "Trunc_scale", "Trunc_zeropt", "Trunc_in_bits", "Trunc_out_bits"], ["t1"], name="Trunc_0",
+                                      domain=dom, rounding_mode="FLOOR"))
+    else:
+        quant("Quant_a1", "z1", F32(0.0219), 0, 8, True, False, "ROUND", "a1")
+        inits += [const("Trunc_scale", F32(0.0219)), const("Trunc_zeropt", 0.0), const("Trunc_in_bits", 8.0),
+                  const("Trunc_out_scale", F32(0.0219) * F32(8)), const("Trunc_out_bits", 5.0)]
+        nodes.append(helper.make_node("Trunc", ["a1", "Trunc_scale", "Trunc_zeropt", "Trunc_in_bits", "Trunc_out_scale", "Trunc_out_bits"], ["t1"],
+                                      name="Trunc_0", domain=dom, rounding_mode="ROUND", signed=1, narrow=0))
     inits.append(const("W2", RNG.normal(0, 0.5, (h1, n_out))))
     quant("Quant_w2", "W2", po2(-4), 0, 5, True, False, "ROUND", "w2")
     nodes.append(helper.make_node("MatMul", ["t1", "w2"], ["m2"], name="MatMul_1"))
     quant("Quant_out", "m2", F32(0.05), 0, 8, True, True, "FLOOR", "global_out")
     graph = helper.make_graph(nodes, "trunc_mlp", [helper.make_tensor_value_info("global_in", TensorProto.FLOAT, [1, n_in])],
                               [helper.make_tensor_value_info("global_out", TensorProto.FLOAT, [1, n_out])], inits)
-    model = helper.make_model(graph, producer_name="qonnx", opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(dom, 1)])
+    model = helper.make_model(graph, producer_name="qonnx", opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(dom, version)])
     model.ir_version = 8
     return model
 
@@ -436,6 +501,7 @@ def main():
     run_qonnx("qkeras_mlp", out, qkeras_mlp(out), 16, po2(-4), -127, 127, po2(-3), 0, has_input_quantizer=False)
     finn_mlp(out)
     run_qonnx("trunc_mlp", out, trunc_mlp(out), 10, po2(-4), -128, 127, F32(0.05), 0)
+    run_qonnx("trunc2_mlp", out, trunc_mlp(out, version=2), 10, po2(-4), -128, 127, F32(0.05), 0)
     qlinear_mlp(out)
     qdq_mlp(out, "qdq_mlp", False)
     qdq_mlp(out, "qdq_perchannel_mlp", True)

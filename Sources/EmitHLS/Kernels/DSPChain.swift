@@ -23,9 +23,9 @@ extension DSPKernel: HLSKernel {
             typedef \(e.cType(offset)) offset_t;
             typedef \(e.cType(scaled)) scaled_t;
             typedef \(e.cType(requantized)) requant_t;
-            static const long long requant_min = \(e.literal(requantized.min));
+            static const long long requant_min = \(e.literal(clampRange.lowerBound));
             static const bool half_even = \(halfEven);
-            static const long long requant_max = \(e.literal(requantized.max));
+            static const long long requant_max = \(e.literal(clampRange.upperBound));
         };
         static const \(e.storageType(weight)) \(n)_values[\(values.count)] = {
         \(e.list(values))

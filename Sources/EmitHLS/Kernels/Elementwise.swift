@@ -13,9 +13,9 @@ extension ElementwiseKernel: HLSKernel {
             static const unsigned arity = \(arity);
             typedef \(e.cType(scaled)) scaled_t;
             typedef \(e.cType(outputType.storage)) requant_t;
-            static const long long requant_min = \(e.literal(outputType.storage.min));
+            static const long long requant_min = \(e.literal(outputType.element.min));
             static const bool half_even = \(halfEven);
-            static const long long requant_max = \(e.literal(outputType.storage.max));
+            static const long long requant_max = \(e.literal(outputType.element.max));
         };
         static const \(e.storageType(multiplier)) \(n)_mult[\(multipliers.count)] = {
         \(e.list(multipliers))

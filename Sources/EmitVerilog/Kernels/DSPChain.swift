@@ -12,7 +12,7 @@ extension DSPKernel: VerilogKernel {
             ("X_BITS", "\(input.bits)"), ("X_SIGNED", f(input.signed)),
             ("W_BITS", "\(weight.bits)"), ("B_BITS", "\(bias.bits)"), ("ACC_BITS", "\(accumulator.bits)"),
             ("M_BITS", "\(multiplier.bits)"), ("S_BITS", "\(shift.bits)"), ("C_BITS", "\(offset.bits)"), ("P_BITS", "\(scaled.bits)"),
-            ("R_BITS", "\(requantized.bits)"), ("R_SIGNED", f(requantized.signed)),
+            ("R_BITS", "\(requantized.bits)"), ("R_SIGNED", f(requantized.signed)), ("R_NARROW", f(table == nil && outputType.element.narrow)),
             ("HAS_TABLE", f(table != nil)), ("Y_BITS", "\(self.output.bits)"), ("HALF_EVEN", f(halfEven)),
             ("W_FILE", memory("w")), ("B_FILE", memory("b")), ("Q_FILE", memory("q")),
             ("T_FILE", table == nil ? "\"\"" : memory("t")),

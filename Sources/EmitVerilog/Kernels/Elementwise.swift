@@ -20,7 +20,7 @@ extension ElementwiseKernel: VerilogKernel {
             ("ARITY", "\(arity)"), ("N", "\(count)"), ("C", "\(channels)"),
             ("XA_BITS", "\(a.bits)"), ("XA_SIGNED", f(a.signed)), ("XB_BITS", "\(b.bits)"), ("XB_SIGNED", f(b.signed)),
             ("M_BITS", "\(multiplier.bits)"), ("S_BITS", "\(shift.bits)"), ("C_BITS", "\(offset.bits)"), ("P_BITS", "\(scaled.bits)"),
-            ("Y_BITS", "\(outputType.storage.bits)"), ("Y_SIGNED", f(outputType.storage.signed)), ("HALF_EVEN", f(halfEven)),
+            ("Y_BITS", "\(outputType.storage.bits)"), ("Y_SIGNED", f(outputType.storage.signed)), ("Y_NARROW", f(outputType.element.narrow)), ("HALF_EVEN", f(halfEven)),
             ("E_FILE", memory("e")),
         ], ports: [
             ("clk", "clk"), ("rst", "rst"),

@@ -7,7 +7,10 @@ extension ElementwiseKernel: ModeledKernel {
     public var logic: LogicEstimate {
         var dsp = 0, luts = 60 + scaled.bits * (shift.bits + 1) + scaled.bits
         for t in inputTypes {
-            if ResourceModel.fitsDSP(t.storage.bits + (t.storage.signed ? 0 : 1), multiplier.bits) { dsp += 1 } else {
+            let a = t.storage.bits + (t.storage.signed ? 0 : 1)
+            if !ResourceModel.usesDSP(a, multiplier.bits) {
+                luts += ResourceModel.smallMultiplierLUTs(a, multiplier.bits)
+            } else if ResourceModel.fitsDSP(a, multiplier.bits) { dsp += 1 } else {
                 luts += ResourceModel.fabricMultiplierLUTs(t.storage.bits, multiplier.bits)
             }
         }

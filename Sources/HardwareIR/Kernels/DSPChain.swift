@@ -95,6 +95,9 @@ public struct DSPKernel: KernelDefinition {
     public var input: IntType { inputType.storage }
     /// Output element type.
     public var output: IntType { table?.output ?? requantized }
+    /// Where the requantizer saturates: the output element's range (narrow types included), or
+    /// `requantized` when a table follows.
+    public var clampRange: ClosedRange<Int> { table == nil ? outputType.element.min...outputType.element.max : requantized.min...requantized.max }
 
     /// Blocks per input vector: `ceil(inputCount / M)`.
     public var blocks: Int { Arith.ceilDiv(inputCount, blockSize) }

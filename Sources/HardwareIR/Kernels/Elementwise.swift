@@ -64,7 +64,7 @@ public struct ElementwiseKernel: KernelDefinition {
 
     /// The output for the inputs `xs` of one element of channel `c`.
     public func apply(_ xs: [Int], channel c: Int) -> Int {
-        let t = outputType.storage
+        let t = outputType.element
         return Swift.min(Swift.max(Requantizer.shift(scaledValue(xs, channel: c), shifts[c], halfEven: halfEven), t.min), t.max)
     }
 

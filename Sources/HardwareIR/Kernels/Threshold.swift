@@ -80,7 +80,7 @@ public struct ThresholdKernel: KernelDefinition {
         }
         let lo = min(base, base + step * thresholdCount), hi = max(base, base + step * thresholdCount)
         try need(outputType.element.contains(base) || outputType.element.kind == .bipolar, "output levels leave \(outputType.element)")
-        try need(outputType.storage.contains(lo) && outputType.storage.contains(hi), "output levels \(lo)...\(hi) leave \(outputType.storage)")
+        try need(outputType.element.contains(lo) && outputType.element.contains(hi), "output levels \(lo)...\(hi) leave \(outputType.element)")
     }
 
     public func dumpLines() -> [String] {

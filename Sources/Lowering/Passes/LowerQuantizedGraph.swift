@@ -640,7 +640,11 @@ struct QuantizedLowering {
             guard let ob = graph.initializers[node.inputs[version == 2 ? 5 : 4]], ob.count == 1, ib.count == 1 else { throw fail(node.name, "Trunc bit widths must be scalar constants") }
             let se = try expand(s, to: shape, at: node), ze = try expand(z, to: shape, at: node)
             let ose = try os.map { try expand($0, to: shape, at: node) }
-            quantizer = .trunc(scale: se, zeroPoint: ze, inputBits: ib.data[0], outputBits: ob.data[0], outputScale: ose, signed: signed, narrow: narrow, rounding: rounding)
+            // Version 1 has no `signed` attribute and does not clamp: its integers are signed
+            // exactly when its input's are (a stream's element type; an accumulator is signed).
+            let truncSigned = version == 2 ? signed : (p.linear != nil || !p.ops.isEmpty || p.sources.contains { $0.type.element.min < 0 })
+            quantizer = .trunc(scale: se, zeroPoint: ze, inputBits: ib.data[0], outputBits: ob.data[0], outputScale: ose, signed: truncSigned,
+                               narrow: version == 2 && narrow, rounding: rounding)
             if let ose {
                 let ts = zip(ose, se).map { Float(pow(2, Double(Float(log2(Double($0 / $1))).rounded(.toNearestOrEven)))) }
                 let zo = zip(ze.count == 1 ? [Float](repeating: ze[0], count: ts.count) : ze, ts).map { $0 / $1 }
@@ -677,9 +681,9 @@ struct QuantizedLowering {
 
     /// The steps of `epi` on each element's domain (one computation when the function is uniform);
     /// with `negate`, of `x ↦ epi(−x)` on the mirrored domain. `elements` names the elements (default 0, 1, …).
-    func steps(_ epi: Epilogue, domains: [(Int, Int)], negate: [Bool]? = nil, elements: [Int]? = nil) -> [StepFunction] {
+    func steps(_ epi: Epilogue, domains: [(Int, Int)], negate: [Bool]? = nil, elements: [Int]? = nil, at node: Node) throws -> [StepFunction] {
         var cache: [String: StepFunction] = [:]
-        return domains.enumerated().map { j, d in
+        let fs = domains.enumerated().map { j, d in
             let i = elements?[j] ?? j
             let neg = negate?[j] ?? false
             let key = epi.isUniform ? "\(d.0):\(d.1):\(neg)" : "\(i):\(neg)"
@@ -688,6 +692,15 @@ struct QuantizedLowering {
             cache[key] = f
             return f
         }
+        for f in fs { try withinRange(epi, min(f.first, f.last), max(f.first, f.last), at: node) }
+        return fs
+    }
+
+    /// A quantizer that does not clamp (QONNX `Trunc` version 1) must see only inputs whose results fit its output width.
+    func withinRange(_ epi: Epilogue, _ lo: Int, _ hi: Int, at node: Node) throws {
+        let r = epi.quantizer.range
+        guard !epi.quantizer.clamps, lo < r.lowerBound || hi > r.upperBound else { return }
+        throw LoweringError.inexact(file: state.file, node: node.name, reason: "its results reach \(lo)...\(hi), beyond the \(epi.quantizer.element) output, and Trunc version 1 does not clamp: its input exceeds input_bit_width")
     }
 
     /// Checks `realized(x, i) == epi(x, i)` for every `x` of every element's domain, within the budget.
@@ -719,22 +732,24 @@ struct QuantizedLowering {
         let ctx = LayerContext(file: state.file, node: plan.nodes[0], inputType: plan.input.type)
         let ranges = DSPLowering.accumulatorRanges(plan.rows, biases: plan.biases, x: plan.input.type.element, options: options.dsp)
         let domains = ranges.map { ($0.lo, $0.hi) }
-        let plain = steps(epi, domains: domains)
-        let outRange = epi.quantizer.range
+        let plain = try steps(epi, domains: domains, at: node)
+        // The kernel saturates to its output element's range (narrow types included).
+        let outRange = outType.element.min...outType.element.max
         // A requantizer fused into the chain: descending channels get their weights negated.
         if outType.element.kind != .bipolar {
             let negate = plain.map { !$0.ascending }
-            let fs = negate.contains(true) ? steps(epi, domains: domains, negate: negate) : plain
+            let fs = negate.contains(true) ? try steps(epi, domains: domains, negate: negate, at: node) : plain
             if let (requantizers, halfEven) = EpilogueSolver.requantizers(for: fs, out: outRange) {
                 var rows = plan.rows, biases = plan.biases
                 for i in rows.indices where negate[i] {
                     rows[i] = rows[i].map { -$0 }
                     biases[i] = -biases[i]
                 }
-                let spec = OutputSpec(requantizers: requantizers, requantized: outType.storage, table: nil, quant: outType.quant, halfEven: halfEven)
+                let spec = OutputSpec(requantizers: requantizers, requantized: outType.storage, table: nil, quant: outType.quant, halfEven: halfEven,
+                                      narrow: outType.element.narrow)
                 let kernel = try DSPLowering.build(ctx, rows: rows, biases: biases, output: spec, lanes: options.lanes, options: options.dsp)
                 let checked = try enumerate(epi, domains: domains, at: node) { x, i in
-                    requantizers[i].apply(negate[i] ? -x : x, lo: outType.storage.min, hi: outType.storage.max, halfEven: halfEven)
+                    requantizers[i].apply(negate[i] ? -x : x, lo: outType.element.min, hi: outType.element.max, halfEven: halfEven)
                 }
                 state.notes.append(note(node, "\(plan.name) requantizes in the DSP chain (\(halfEven ? "half-even, " : "")max M \(requantizers.map(\.multiplier).max() ?? 0), shifts \(Set(requantizers.map(\.shift)).sorted().map(String.init).joined(separator: "/")))", checked: checked, domains: domains))
                 let v = builder.add(plan.name, sourceNodes: epi.nodes, kernel: kernel, inputs: [plan.input.value], model: node.outputs[0])
@@ -783,10 +798,11 @@ struct QuantizedLowering {
     /// One input: an elementwise requantizer when one is exact, else thresholds.
     mutating func realizeUnary(source: String, sourceType: TensorType, domains: [(Int, Int)], _ epi: Epilogue, _ outType: TensorType,
                                at node: Node, model: String) throws -> String {
-        let fs = steps(epi, domains: domains)
-        let outRange = epi.quantizer.range
+        let fs = try steps(epi, domains: domains, at: node)
+        // The kernel saturates to its output element's range (narrow types included).
+        let outRange = outType.element.min...outType.element.max
         if outType.element.kind != .bipolar {
-            let ascending = fs.enumerated().map { i, f in f.ascending ? f : steps(epi, domains: [domains[i]], negate: [true], elements: [i])[0] }
+            let ascending = try fs.enumerated().map { i, f in f.ascending ? f : try steps(epi, domains: [domains[i]], negate: [true], elements: [i], at: node)[0] }
             if let (rs, halfEven) = EpilogueSolver.requantizers(for: ascending, out: outRange) {
                 let ms = zip(rs, fs).map { r, f in f.ascending ? r.multiplier : -r.multiplier }, cs = rs.map(\.offset), ss = rs.map(\.shift)
                 let uniform = Set(ms).count == 1 && Set(cs).count == 1 && Set(ss).count == 1
@@ -865,7 +881,7 @@ struct QuantizedLowering {
             throw LoweringError.inexact(file: state.file, node: node.name, reason: "cannot prove an integer form of a join of \(ea) and \(eb) (\(pairs) input pairs, at most 2^22)")
         }
         guard outType.element.kind != .bipolar else { throw fail(node.name, "a bipolar quantizer after a join is not supported") }
-        let out = epi.quantizer.range
+        let out = outType.element.min...outType.element.max   // where the kernel saturates
         let channels = epi.isUniform ? 1 : p.count
         var ms: [Int] = [], mb: [Int] = [], cs: [Int] = [], ss: [Int] = [], modes: [Bool] = []
         let s0 = outType.quant?.scales ?? [1]
@@ -873,6 +889,7 @@ struct QuantizedLowering {
             var table: [Int] = []
             table.reserveCapacity(pairs)
             for x in ea.min...ea.max { for y in eb.min...eb.max { table.append(epi.value((x, y), c)) } }
+            try withinRange(epi, table.min() ?? 0, table.max() ?? 0, at: node)
             let ra = Double(ScalarOp.at(a.scales, c)) / (s0.count == 1 ? s0[0] : s0[c])
             let rb = Double(ScalarOp.at(epi.start.secondScale, c)) / (s0.count == 1 ? s0[0] : s0[c])
             guard let sol = joinRequantizer(table, ea: ea, eb: eb, ra: ra, rb: rb, out: out, halfEven: false)

@@ -29,7 +29,7 @@ extension DSPKernel: ReferenceKernel {
     func output(_ x: [Int], _ n: Int, node: String) throws -> Int {
         let acc = accumulate(x, n)
         guard accumulator.contains(acc) else { throw OverflowError(kernel: node, quantity: "accumulator", value: acc, type: accumulator) }
-        let r = try IntegerEngine.requantize(acc, requantizers[n], scaled: scaled, to: requantized, halfEven: halfEven, node: node)
+        let r = try IntegerEngine.requantize(acc, requantizers[n], scaled: scaled, to: clampRange, halfEven: halfEven, node: node)
         return table?.lookup(r) ?? r
     }
 }
