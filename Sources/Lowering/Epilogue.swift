@@ -266,8 +266,14 @@ enum EpilogueSolver {
     /// A requantizer equal to the ascending `f` on its whole range, with `M ≥ 0`, or nil:
     /// `clamp(floor((x·M + C) / 2^S))` (`halfEven` false: C carries the rounding half) or
     /// `clamp(round_half_even((x·M + C) / 2^S))` (`halfEven` true, for exact ties of power-of-two scales).
-    /// For each shift the feasible multipliers form an interval, computed exactly from every pair of
-    /// step constraints; the smallest shift with a multiplier below 2^maxMultiplierBits wins.
+    ///
+    /// Each step gives constraints `C ≥ L − a·M` (reach level k at its step) and `C < U − b·M`
+    /// (stay below it one value earlier). For a given `M` the best `C` is the largest lower bound,
+    /// feasible when `gap(M) = min(U − b·M) − max(L − a·M) ≥ 1`. `gap` is concave (a minimum of
+    /// lines minus a maximum of lines), so the feasible multipliers form an interval: its smallest
+    /// member is found exactly by a ternary search for the top of `gap` and a binary search below it,
+    /// within the bounds the first and last steps already impose. The smallest shift with a
+    /// multiplier below 2^maxMultiplierBits wins.
     static func requantizer(for f: StepFunction, out: ClosedRange<Int>, halfEven: Bool) -> Requantizer? {
         precondition(f.ascending)
         if f.steps.isEmpty { return Requantizer(multiplier: 0, shift: 0, offset: f.first) }
@@ -278,37 +284,58 @@ enum EpilogueSolver {
                 guard halfEven, s > 0 else { return k << s }
                 return (2 * k - 1) << (s - 1) + (k & 1 == 1 ? 1 : 0)
             }
-            // Lower constraints C ≥ L − a·M and upper ones C < U − b·M.
             var lower: [(a: Int, l: Int)] = [], upper: [(b: Int, u: Int)] = []
+            lower.reserveCapacity(levels.count + 1)
+            upper.reserveCapacity(levels.count + 1)
             for (k, t) in levels {
                 lower.append((t, boundary(k)))
                 upper.append((t - 1, boundary(k)))
             }
             if f.first > out.lowerBound { lower.append((f.lo, boundary(f.first))) }
             if f.last < out.upperBound { upper.append((f.hi, boundary(f.last + 1))) }
-            // Feasible M: every lower bound below every upper bound.
-            var mLo = 1, mHi = (1 << maxMultiplierBits) - 1
-            var feasible = true
-            for (a, l) in lower {
+            // `gap(M)`, or nil where a product overflows (never feasible within 62 bits).
+            func gap(_ m: Int) -> Int? {
+                var hiC = Int.max, loC = Int.min
                 for (b, u) in upper {
-                    let d = b - a, r = u - l
-                    if d > 0 {
-                        mHi = Swift.min(mHi, Int((Double(r) / Double(d)).rounded(.up)) - 1)
-                        while mHi >= mLo && d * mHi >= r { mHi -= 1 }
-                    } else if d < 0 {
-                        mLo = Swift.max(mLo, Int((Double(r) / Double(d)).rounded(.down)) + 1)
-                        while d * mLo >= r { mLo += 1 }
-                    } else if r <= 0 {
-                        feasible = false
-                    }
-                    if !feasible || mLo > mHi { feasible = false; break }
+                    let (p, o) = b.multipliedReportingOverflow(by: m)
+                    guard !o else { return nil }
+                    hiC = Swift.min(hiC, u - p)
                 }
-                if !feasible { break }
+                for (a, l) in lower {
+                    let (p, o) = a.multipliedReportingOverflow(by: m)
+                    guard !o else { return nil }
+                    loC = Swift.max(loC, l - p)
+                }
+                let (g, o) = hiC.subtractingReportingOverflow(loC)
+                return o ? (hiC > loC ? Int.max / 2 : nil) : g
             }
-            guard feasible, mLo <= mHi else { continue }
-            let m = mLo
+            // Necessary bounds from the extreme pairs (a subset of all constraint pairs).
+            var mLo = 1, mHi = (1 << maxMultiplierBits) - 1
+            func tighten(_ a: Int, _ l: Int, _ b: Int, _ u: Int) {
+                let d = b - a, r = u - l   // need d·M < r
+                if d > 0 { mHi = Swift.min(mHi, Int((Double(r) / Double(d)).rounded(.up))) }
+                else if d < 0 { mLo = Swift.max(mLo, Int((Double(r) / Double(d)).rounded(.down))) }
+            }
+            for l in [lower.first!, lower.last!] { for u in [upper.first!, upper.last!] { tighten(l.a, l.l, u.b, u.u) } }
+            mLo = Swift.max(1, mLo)
+            mHi = Swift.min((1 << maxMultiplierBits) - 1, mHi)
+            guard mLo <= mHi else { continue }
+            // The top of the concave gap on [mLo, mHi].
+            func value(_ m: Int) -> Int { gap(m) ?? Int.min }
+            var lo = mLo, hi = mHi
+            while hi - lo > 2 {
+                let m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3
+                if value(m1) < value(m2) { lo = m1 + 1 } else { hi = m2 }
+            }
+            guard let top = (lo...hi).max(by: { value($0) < value($1) }), value(top) >= 1 else { continue }
+            // The smallest feasible M: gap rises up to the top.
+            var a = mLo, b = top
+            while a < b {
+                let mid = a + (b - a) / 2
+                if value(mid) >= 1 { b = mid } else { a = mid + 1 }
+            }
+            let m = a
             let c = lower.map { $0.l - $0.a * m }.max()!
-            guard c < upper.map({ $0.u - $0.b * m }).min()! else { continue }
             return Requantizer(multiplier: m, shift: s, offset: c)
         }
         return nil
@@ -327,6 +354,28 @@ enum EpilogueSolver {
             if rs.count == fs.count { return (rs, halfEven) }
         }
         return nil
+    }
+
+    /// How far the best requantizer within the widths is from `f` (for the error when none is exact):
+    /// the line through `f`'s first and last steps at the largest shift whose multiplier fits, with the
+    /// offset that matches the first step; returns the values it gets wrong and the largest error in levels.
+    static func nearestMiss(for f: StepFunction, out: ClosedRange<Int>) -> (requantizer: Requantizer, wrong: Int, total: Int, worst: Int)? {
+        guard f.ascending, f.steps.count >= 2, let t0 = f.steps.first, let t1 = f.steps.last, t1 > t0 else { return nil }
+        let slope = Double(f.steps.count - 1) / Double(t1 - t0)
+        var s = maxShift
+        while s > 0 && (slope * Double(1 << s)).rounded() >= Double(1 << maxMultiplierBits) { s -= 1 }
+        let m = Int((slope * Double(1 << s)).rounded())
+        let c = ((f.first + 1) << s) - m * t0
+        let r = Requantizer(multiplier: m, shift: s, offset: c)
+        let total = f.hi - f.lo + 1
+        var wrong = 0, worst = 0
+        // Every value when the range is small enough, else a stride through it.
+        let stride = Swift.max(1, total / enumerationBudget)
+        for x in Swift.stride(from: f.lo, through: f.hi, by: stride) {
+            let d = abs(r.apply(x, lo: out.lowerBound, hi: out.upperBound) - f.value(x))
+            if d != 0 { wrong += stride; worst = Swift.max(worst, d) }
+        }
+        return (r, Swift.min(wrong, total), total, worst)
     }
 
     /// Thresholds of `f` for a threshold kernel whose levels are `out` with step 1: one per level above

@@ -203,6 +203,31 @@ struct LoweringTests {
         expectLoweringError(conv, ["conv0", "Conv"])
     }
 
+    @Test("a 16-bit quantizer whose float32 steps no requantizer reproduces: the error names the node and how far the nearest one misses")
+    func inexactQuantizer() throws {
+        // x·330.123 + 3e7 − 3e7 in float32 rounds to multiples of 2: jittered steps of a 16-bit Quant (over 4096 levels).
+        func quant(_ name: String, _ x: String, _ out: String, scale: Float, bits: Float) -> [Node] {
+            [Node(name: name, op: .quant(signed: true, narrow: false, rounding: .halfEven), inputs: [x, name + "_s", name + "_z", name + "_b"], outputs: [out])]
+        }
+        var inits: [String: FloatTensor] = [:]
+        for (n, s, b) in [("q_in", Float(1) / 16, Float(8)), ("q_out", Float(1), Float(16))] {
+            inits[n + "_s"] = FloatTensor(shape: [], data: [s])
+            inits[n + "_z"] = FloatTensor(shape: [], data: [0])
+            inits[n + "_b"] = FloatTensor(shape: [], data: [b])
+        }
+        inits["k"] = FloatTensor(shape: [], data: [330.123])
+        inits["big"] = FloatTensor(shape: [], data: [3e7])
+        inits["minus"] = FloatTensor(shape: [], data: [-3e7])
+        let nodes = quant("q_in", "x", "a", scale: 1 / 16, bits: 8) + [
+            Node(name: "scale", op: .mul, inputs: ["a", "k"], outputs: ["b"]),
+            Node(name: "up", op: .add, inputs: ["b", "big"], outputs: ["c"]),
+            Node(name: "down", op: .add, inputs: ["c", "minus"], outputs: ["d"]),
+        ] + quant("q_out", "d", "y", scale: 1, bits: 16)
+        let graph = Graph(name: "jitter", inputs: [ValueInfo(name: "x", shape: [1, 3])], outputs: [ValueInfo(name: "y", shape: [1, 3])],
+                          nodes: nodes, initializers: inits)
+        expectLoweringError(graph, ["node 'q_out'", "no integer requantizer within 24 bits", "the nearest (M ", "is wrong on", "of 256 inputs", "65536 output levels"])
+    }
+
     @Test("a ReLU before the first layer and a dead branch are fine: an elementwise kernel, and nothing")
     func relaxedShapes() throws {
         var relu = makeMLP(widths: [4, 3], activations: [], style: .gemmTransB, softmax: false, seed: 1)

@@ -824,7 +824,13 @@ struct QuantizedLowering {
         let bipolar = outType.element.kind == .bipolar
         let levels = bipolar ? 1 : outRange.upperBound - outRange.lowerBound
         guard levels <= 4096 else {
-            throw LoweringError.inexact(file: state.file, node: node.name, reason: "no integer requantizer within \(EpilogueSolver.maxMultiplierBits) bits reproduces the quantizer, and \(levels + 1) output levels are too many for thresholds")
+            // Say by how much the nearest requantizer misses.
+            let ascending = try fs.enumerated().map { i, f in f.ascending ? f : try steps(epi, domains: [domains[i]], negate: [true], elements: [i], at: node)[0] }
+            let misses = ascending.compactMap { EpilogueSolver.nearestMiss(for: $0, out: outRange) }
+            let miss = misses.max { $0.wrong < $1.wrong }.map {
+                "; the nearest (M \($0.requantizer.multiplier), S \($0.requantizer.shift)) is wrong on \($0.wrong) of \($0.total) inputs, by up to \($0.worst) level(s)"
+            } ?? ""
+            throw LoweringError.inexact(file: state.file, node: node.name, reason: "no integer requantizer within \(EpilogueSolver.maxMultiplierBits) bits reproduces the quantizer\(miss), and \(levels + 1) output levels are too many for thresholds")
         }
         let x = sourceType.element
         let uniform = epi.isUniform && Set(domains.map { "\($0.0):\($0.1)" }).count == 1
