@@ -45,7 +45,7 @@ let package = Package(
         ],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "QuantizeTests", dependencies: ["Quantize"]),
-        .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "HardwareIR", "ModelGraph"]),
+        .testTarget(name: "ReferenceEngineTests", dependencies: ["ReferenceEngine", "HardwareIR", "ModelGraph", "ModelImport", "LUTForgeTestSupport"]),
         .testTarget(name: "LoweringTests", dependencies: ["Lowering", "HardwareIR", "ModelImport", "ReferenceEngine", "Driver", "LUTForgeTestSupport"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "EmitTests", dependencies: ["EmitVerilog", "EmitHLS", "HardwareIR", "Simulate", "LUTForgeTestSupport"]),

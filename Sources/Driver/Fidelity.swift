@@ -59,7 +59,8 @@ enum Fidelity {
         let graph = try Driver.loadModel(model)
         // The model's float input: as given, or what the design's integers stand for.
         let modelInputs: [[Float]] = floats ?? inputs.map { row in
-            row.map { q in program.inputQuantizer?.real(q) ?? Float(q) }
+            let model = program.layouts[program.input].map { $0.toModel(row) } ?? row
+            return model.map { q in program.inputQuantizer?.real(q) ?? Float(q) }
         }
         struct Sum { var signal = 0.0, noise = 0.0, maxErr = 0.0, count = 0, saturated = 0, exact = 0 }
         var sums: [String: Sum] = [:]
@@ -74,12 +75,15 @@ enum Fidelity {
             for node in compared {
                 let value = node.output
                 guard let ref = env[program.sourceValues[value]!], let t = program.values[value], let quant = t.quant,
-                      ref.count == t.count, let ints = hw[value] else { continue }
+                      ref.count == t.count, let streamed = hw[value] else { continue }
+                let ints = program.layouts[value].map { $0.toModel(streamed) } ?? streamed
                 var s = sums[value] ?? Sum()
                 // An integer model tensor (a QuantizeLinear output) is compared as integers.
                 let integerModel = ref.ints != nil
                 for (i, qi) in ints.enumerated() {
-                    let c = quant.scales.count == 1 ? 0 : i
+                    // Per-channel scales: a channels-last map's channel is the model's axis 1.
+                    let positions = program.layouts[value] != nil ? ints.count / quant.scales.count : 1
+                    let c = quant.scales.count == 1 ? 0 : i / positions
                     let real = integerModel ? Double(qi) : Double(qi - quant.zeroPoint(c)) * quant.scale(c)
                     let r = integerModel ? Double(ref.ints![i]) : Double(ref.data[i])
                     s.signal += r * r
@@ -93,7 +97,7 @@ enum Fidelity {
                 sums[value] = s
             }
             // Top-1 at the output.
-            let out = hw[program.output]!
+            let out = program.layouts[program.output].map { $0.toModel(hw[program.output]!) } ?? hw[program.output]!
             let hwClass = program.outputMeaning.isClassIndex ? out[0] : Driver.argmax(out)
             if let modelOut = env[graph.outputs[0].name] {
                 let modelClass = modelOut.ints.map { $0.count == 1 ? $0[0] : Driver.argmax($0) } ?? Driver.argmax(modelOut.data)

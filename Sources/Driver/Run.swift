@@ -14,7 +14,9 @@ extension Driver {
         } else {
             program = try lower(CompileOptions(model: target, output: ""))
         }
-        return try inputVectors(inputs, program: program).vectors.map { try IntegerEngine.run(program, $0) }
+        let outputs = try inputVectors(inputs, program: program).vectors.map { try IntegerEngine.run(program, $0) }
+        guard let layout = program.layouts[program.output] else { return outputs }
+        return outputs.map(layout.toModel)
     }
 
     /// Writes integer vectors as an int64 `.npy`.

@@ -101,8 +101,16 @@ extension Driver {
         }
     }
 
-    /// Integer input vectors from a `.npy` file: integer arrays as stored, float arrays through the input quantizer.
+    /// Integer input vectors from a `.npy` file in the model's element order: integer arrays as stored,
+    /// float arrays through the input quantizer; returned in stream order (a feature map channels-last).
+    /// The floats stay in model order.
     public static func inputVectors(_ path: String, program: Program) throws -> (vectors: [[Int]], floats: [[Float]]?) {
+        let (vectors, floats) = try modelOrderInputs(path, program: program)
+        guard let layout = program.layouts[program.input] else { return (vectors, floats) }
+        return (vectors.map(layout.toStream), floats)
+    }
+
+    static func modelOrderInputs(_ path: String, program: Program) throws -> (vectors: [[Int]], floats: [[Float]]?) {
         let array = try NPY.read(path: path)
         let rows = array.rows
         guard array.shape.count >= 1, rows.allSatisfy({ $0.count == program.inputCount }) else {

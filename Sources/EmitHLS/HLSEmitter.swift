@@ -23,7 +23,8 @@ public struct HLSError: Error, CustomStringConvertible {
 public enum HLSEmitter {
     /// Kernel headers copied from `HLS/` into `hls/include/`.
     public static let libraryFiles = ["lutforge/pragma.h", "lutforge/requant.h", "lutforge/activation.h", "lutforge/dsp_chain.h", "lutforge/lut_linear.h",
-                                      "lutforge/threshold.h", "lutforge/elementwise.h", "lutforge/argmax.h", "lutforge/concat.h"]
+                                      "lutforge/threshold.h", "lutforge/elementwise.h", "lutforge/argmax.h", "lutforge/concat.h",
+                                      "lutforge/sliding_window.h", "lutforge/pool.h"]
 
     /// All files of `hls/`, keyed by path relative to it. The Vitis project targets the
     /// program's AMD part and clock, else an Alveo U280 at 300 MHz.
@@ -121,6 +122,8 @@ public enum HLSEmitter {
         #include "lutforge/dsp_chain.h"
         #include "lutforge/elementwise.h"
         #include "lutforge/lut_linear.h"
+        #include "lutforge/pool.h"
+        #include "lutforge/sliding_window.h"
         #include "lutforge/threshold.h"
 
         """
@@ -158,9 +161,19 @@ public enum HLSEmitter {
         for (node, name) in zip(p.nodes, ids.nodes) {
             let k = node.kernel.base as! any HLSKernel
             let y = ids.values[node.output]!
-            s += "    \(y)_t \(y)[\(p.values[node.output]!.count)];\n"
-            let inputs = node.inputs.map { (array: ids.values[$0]!, type: "\(ids.values[$0]!)_t") }
-            for line in k.hlsCall(name: name, inputs: inputs, output: (array: y, type: "\(y)_t")) { s += "    \(line)\n" }
+            s += "    static \(y)_t \(y)[\(p.values[node.output]!.count)];\n"
+            let sched = node.schedule
+            let frames = sched.script == nil && sched.fifoDepth == nil ? sched.frames : 1
+            if frames > 1 {
+                // Frame by frame: the kernel's arrays are one frame of each port.
+                let inputs = node.inputs.enumerated().map { i, v in (array: "&\(ids.values[v]!)[f * \(sched.inputBeats[i])]", type: "\(ids.values[v]!)_t") }
+                s += "    LF_LOOP(FRAMES_\(name))\n    for (unsigned f = 0; f < \(frames); f++) {\n"
+                for line in k.hlsCall(name: name, inputs: inputs, output: (array: "&\(y)[f * \(sched.outputBeats)]", type: "\(y)_t")) { s += "        \(line)\n" }
+                s += "    }\n"
+            } else {
+                let inputs = node.inputs.map { (array: ids.values[$0]!, type: "\(ids.values[$0]!)_t") }
+                for line in k.hlsCall(name: name, inputs: inputs, output: (array: y, type: "\(y)_t")) { s += "    \(line)\n" }
+            }
         }
         let y = ids.values[p.output]!
         s += """

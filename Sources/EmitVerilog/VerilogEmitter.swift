@@ -30,7 +30,7 @@ public enum VerilogEmitter {
     /// Library modules every design carries, in dependency order.
     public static let libraryFiles = [
         "lf_rom.v", "lf_fabric_mul.v", "lf_round_clamp.v", "lf_lane_store.v", "lf_emit_ctrl.v", "lf_dsp_chain.v", "lf_lut_linear.v",
-        "lf_threshold.v", "lf_elementwise.v", "lf_argmax.v", "lf_concat.v",
+        "lf_threshold.v", "lf_elementwise.v", "lf_argmax.v", "lf_concat.v", "lf_sliding_window.v", "lf_pool.v", "lf_fifo.v",
     ]
     /// Name of the generated top module.
     public static let topModule = "lutforge_top"

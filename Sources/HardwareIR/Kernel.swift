@@ -40,6 +40,7 @@ public enum KernelRegistry {
     /// The registered kinds.
     public static let kinds: [any KernelDefinition.Type] = [
         DSPKernel.self, LUTKernel.self, ThresholdKernel.self, ElementwiseKernel.self, ArgMaxKernel.self, ConcatKernel.self,
+        SlidingWindowKernel.self, PoolKernel.self, FIFOKernel.self,
     ]
 
     /// The kind registered as `name`.
@@ -90,13 +91,33 @@ public struct AnyKernel: Codable, Hashable, Sendable {
     }
 }
 
+/// One step of a kernel's cycle script: load `load[p]` beats on each port `p` (each port
+/// independently, one beat per cycle when offered), then be busy for `busy` cycles, then offer
+/// `emit` output beats one per cycle. A phase of length zero is skipped: the next phase starts
+/// the cycle after the previous one ends.
+public struct ScheduleStep: Codable, Hashable, Sendable {
+    public var load: [Int]
+    public var busy: Int
+    public var emit: Int
+
+    public init(load: [Int], busy: Int, emit: Int) {
+        self.load = load
+        self.busy = busy
+        self.emit = emit
+    }
+}
+
 /// Cycle schedule of one kernel on the dataflow pipeline. Every kernel follows one
-/// contract: it loads a whole frame on each input port (each port independently, one
-/// beat per cycle when offered), then is busy for `busyCycles`, then offers its output
-/// beats one per cycle; the cycle after its last output beat is accepted it loads again.
-/// The first output beat is offered `busyCycles + 1` cycles after the last input beat.
+/// contract, frame by frame: it loads a whole frame on each input port (each port
+/// independently, one beat per cycle when offered), then is busy for `busyCycles`, then
+/// offers its output beats one per cycle; the cycle after its last output beat is accepted
+/// it loads again. The first output beat is offered `busyCycles + 1` cycles after the last
+/// input beat. An inference is `frames` such frames, or the steps of `script` (a sliding
+/// window alternates loading pixels and emitting windows). A FIFO (`fifoDepth`) instead
+/// accepts a beat whenever it holds fewer than `fifoDepth` and offers one whenever it holds
+/// any, a beat being offered from the cycle after it was accepted.
 public struct KernelSchedule: Codable, Hashable, Sendable {
-    /// Beats per inference on each input port.
+    /// Beats per frame on each input port.
     public var inputBeats: [Int]
     /// Output passes (linear kernels), 1 otherwise.
     public var passes: Int
@@ -106,28 +127,73 @@ public struct KernelSchedule: Codable, Hashable, Sendable {
     public var computeCycles: Int
     /// Pipeline cycles from the last compute issue to the first output beat.
     public var drainCycles: Int
-    /// Output beats per inference.
+    /// Output beats per frame.
     public var outputBeats: Int
+    /// Frames per inference.
+    public var frames: Int
+    /// An explicit script of the inference (replaces `frames` of the frame contract).
+    public var script: [ScheduleStep]?
+    /// A FIFO of this depth (the other fields describe one beat).
+    public var fifoDepth: Int?
 
     /// Creates a schedule.
-    public init(inputBeats: [Int], passes: Int = 1, searchCycles: Int = 0, computeCycles: Int, drainCycles: Int, outputBeats: Int) {
+    public init(inputBeats: [Int], passes: Int = 1, searchCycles: Int = 0, computeCycles: Int, drainCycles: Int, outputBeats: Int, frames: Int = 1) {
         self.inputBeats = inputBeats
         self.passes = passes
         self.searchCycles = searchCycles
         self.computeCycles = computeCycles
         self.drainCycles = drainCycles
         self.outputBeats = outputBeats
+        self.frames = frames
     }
 
-    /// Cycles from the one after the last input beat to the one before the first output beat.
+    /// A scripted schedule on one input port.
+    public static func scripted(_ steps: [ScheduleStep]) -> KernelSchedule {
+        var s = KernelSchedule(inputBeats: [steps.reduce(0) { $0 + ($1.load.first ?? 0) }], computeCycles: 0, drainCycles: 0,
+                               outputBeats: steps.reduce(0) { $0 + $1.emit })
+        s.script = steps
+        return s
+    }
+
+    /// A FIFO of `depth` beats.
+    public static func fifo(depth: Int) -> KernelSchedule {
+        var s = KernelSchedule(inputBeats: [1], computeCycles: 0, drainCycles: 0, outputBeats: 1)
+        s.fifoDepth = depth
+        return s
+    }
+
+    /// Cycles from the one after the last input beat of a frame to the one before its first output beat.
     public var busyCycles: Int { searchCycles + computeCycles + drainCycles }
+    /// The steps of one inference.
+    public var steps: [ScheduleStep] {
+        script ?? [ScheduleStep](repeating: ScheduleStep(load: inputBeats, busy: busyCycles, emit: outputBeats), count: frames)
+    }
+    /// Beats per inference on each input port (a FIFO: per beat).
+    public var totalInputBeats: [Int] {
+        if let script { return (0..<inputBeats.count).map { p in script.reduce(0) { $0 + $1.load[p] } } }
+        return inputBeats.map { $0 * frames }
+    }
+    /// Output beats per inference.
+    public var totalOutputBeats: Int { script.map { $0.reduce(0) { $0 + $1.emit } } ?? outputBeats * frames }
     /// Cycles to receive the longest input frame when it is offered every cycle.
     public var loadCycles: Int { inputBeats.max() ?? 0 }
     /// Cycles to stream the outputs without back-pressure.
     public var emitCycles: Int { outputBeats }
-    /// Cycles the kernel is busy with one inference when never stalled (load, compute, emit):
-    /// a stream of inferences enters it at most once every `occupancyCycles`.
-    public var occupancyCycles: Int { loadCycles + busyCycles + outputBeats }
+    /// Cycles the kernel is busy with one inference when never stalled (load, compute, emit per
+    /// frame or step): a stream of inferences enters it at most once every `occupancyCycles`.
+    public var occupancyCycles: Int {
+        if fifoDepth != nil { return 0 }
+        if let script { return script.reduce(0) { $0 + ($1.load.max() ?? 0) + $1.busy + $1.emit } }
+        return frames * (loadCycles + busyCycles + outputBeats)
+    }
+
+    /// One line for `model.hwir`.
+    public var summary: String {
+        if let d = fifoDepth { return "fifo depth \(d)" }
+        var s = "in \(inputBeats.map(String.init).joined(separator: "+")) passes \(passes) search \(searchCycles) compute \(computeCycles) drain \(drainCycles) out \(outputBeats)"
+        if let script { s = "script \(script.count) steps, in \(totalInputBeats[0]) out \(totalOutputBeats)" } else if frames > 1 { s += " frames \(frames)" }
+        return s
+    }
 }
 
 /// `y = clamp((acc·M + C) >> S, lo, hi)` for one output channel, with an arithmetic

@@ -13,7 +13,7 @@ public enum Library {
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Text of a library file such as `RTL/lf_dense.v`.
+    /// Text of a library file such as `RTL/lf_dsp_chain.v`.
     public static func text(_ relativePath: String) throws -> String {
         let url = root.appendingPathComponent(relativePath)
         do { return try String(contentsOf: url, encoding: .utf8) } catch {

@@ -24,7 +24,7 @@ extension Program {
             let k = node.kernel.base, s = k.schedule
             out += "\nnode \(node.name) \(node.kind) (\(node.inputs.joined(separator: ", "))) -> \(node.output): \(values[node.output].map(String.init(describing:)) ?? "?")"
             out += "  // \(node.sourceNodes.joined(separator: ", "))\n"
-            out += "  schedule in \(s.inputBeats.map(String.init).joined(separator: "+")) passes \(s.passes) search \(s.searchCycles) compute \(s.computeCycles) drain \(s.drainCycles) out \(s.outputBeats)\n"
+            out += "  schedule \(s.summary)\n"
             for line in k.dumpLines() { out += "  \(line)\n" }
         }
         return out

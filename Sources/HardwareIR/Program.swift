@@ -103,6 +103,10 @@ public struct Program: Codable, Hashable, Sendable {
     public var inputQuantizer: InputQuantizer?
     /// The model value each program value stands for (for the fidelity report), by program value.
     public var sourceValues: [String: String] = [:]
+    /// Program values whose stream orders the elements of their model value differently from the
+    /// model (feature maps, streamed channels-last); the host rearranges the input and output by
+    /// `layouts[input]` and `layouts[output]`.
+    public var layouts: [String: StreamLayout] = [:]
 
     /// Creates a program.
     public init(name: String, sourceFile: String, values: [String: TensorType], nodes: [KernelNode], input: String, output: String,
@@ -181,8 +185,10 @@ public struct Program: Codable, Hashable, Sendable {
             guard out == k.outputType else { throw ProgramError(at: at, reason: "output '\(node.output)' is \(out), the kernel writes \(k.outputType)") }
             guard defined.insert(node.output).inserted else { throw ProgramError(at: at, reason: "value '\(node.output)' is defined twice") }
             let s = k.schedule
-            guard s.inputBeats == k.inputTypes.map(\.beats), s.outputBeats == k.outputType.beats else {
-                throw ProgramError(at: at, reason: "schedule beats \(s.inputBeats) -> \(s.outputBeats) do not match the port types")
+            if s.fifoDepth == nil {
+                guard s.totalInputBeats == k.inputTypes.map(\.beats), s.totalOutputBeats == k.outputType.beats else {
+                    throw ProgramError(at: at, reason: "schedule beats \(s.totalInputBeats) -> \(s.totalOutputBeats) do not match the port types")
+                }
             }
             try k.check(node: node.name)
         }

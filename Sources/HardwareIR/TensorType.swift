@@ -138,6 +138,14 @@ public struct TensorType: Codable, Hashable, Sendable, CustomStringConvertible {
 
     /// Elements per inference.
     public var count: Int { shape.reduce(1, *) }
+    /// Elements per frame.
+    public var frameSize: Int { count / max(framesPerInference, 1) }
+
+    /// A feature map of `positions` (the spatial shape, outermost first) by `channels`, streamed
+    /// position by position with the channels of each position together (channels-last): one frame per position.
+    public static func map(_ element: ElementType, positions: [Int], channels: Int, quant: Quantization? = nil) -> TensorType {
+        TensorType(element: element, shape: positions + [channels], quant: quant, framesPerInference: positions.reduce(1, *))
+    }
     /// Handshakes per inference.
     public var beats: Int { (count + elementsPerBeat - 1) / elementsPerBeat }
     /// Length of the channel axis (the innermost dimension) that per-channel quantizations index.
@@ -145,9 +153,10 @@ public struct TensorType: Codable, Hashable, Sendable, CustomStringConvertible {
     /// The integer type the hardware carries.
     public var storage: IntType { element.storage }
 
-    /// `i8[10] scale 0.5`.
+    /// `i8[10] scale 0.5`, `u4[8x8x16]/64` (a map of 64 frames).
     public var description: String {
         var s = "\(element)[\(shape.map(String.init).joined(separator: "x"))]"
+        if framesPerInference > 1 { s += "/\(framesPerInference)" }
         if let q = quant {
             if q.isPerTensor {
                 s += " scale \(fmt(q.scales[0]))"
@@ -163,3 +172,33 @@ public struct TensorType: Codable, Hashable, Sendable, CustomStringConvertible {
 
 /// `%.9g`: enough digits to read a float32 scale back exactly.
 public func fmt(_ v: Double) -> String { String(format: "%.9g", v) }
+
+/// How a stream orders the elements of the model tensor it stands for.
+public enum StreamLayout: Codable, Hashable, Sendable {
+    /// An `[1, C, spatial…]` tensor streamed position by position, the `channels` of each
+    /// position together (channels-last): model element `c·P + p` is stream element `p·C + c`.
+    case channelsLast(channels: Int)
+
+    /// The stream index of each model element, for a tensor of `count` elements.
+    public func streamIndices(count: Int) -> [Int] {
+        switch self {
+        case let .channelsLast(c):
+            let p = count / max(c, 1)
+            return (0..<count).map { m in (m % p) * c + m / p }
+        }
+    }
+
+    /// `values` in model order, rearranged into stream order.
+    public func toStream<T>(_ values: [T]) -> [T] {
+        let index = streamIndices(count: values.count)
+        var out = values
+        for (m, s) in index.enumerated() { out[s] = values[m] }
+        return out
+    }
+
+    /// `values` in stream order, rearranged into model order.
+    public func toModel<T>(_ values: [T]) -> [T] {
+        let index = streamIndices(count: values.count)
+        return index.map { values[$0] }
+    }
+}

@@ -154,12 +154,20 @@ enum DSPLowering {
         let scaledType = IntType.int(max(scaledFit.bits, accType.bits + 1, mType.bits + 2, cType.bits, output.requantized.bits + 1))
         guard scaledType.bits <= 62 else { throw c.unprovable("requantization value needs more than 62 bits") }
         let lanes = max(1, min(requestedLanes, nOut))
-        let outType = TensorType.vector(output.element, nOut, quant: output.quant)
+        let outType = linearOutputType(input: c.inputType, inputCount: nIn, element: output.element, outputs: nOut, quant: output.quant)
         return DSPKernel(
             inputCount: nIn, outputCount: nOut, lanes: lanes, blockSize: m, kept: n, blocksPerCycle: blocksPerCycle,
             groupSize: min(group, blocksPerCycle * n), inputType: c.inputType, outputType: outType, weight: wType, bias: bType,
             accumulator: accType, multiplier: mType, shift: sType, offset: cType, scaled: scaledType, requantized: output.requantized,
             table: output.table, values: values, offsets: offsets, biases: biases, requantizers: qs, halfEven: output.halfEven)
+    }
+
+    /// The output stream of a linear kernel reading vectors of `inputCount` from `input`: one vector,
+    /// or (the windows of a convolution, one frame each) a map with `outputs` channels per position.
+    static func linearOutputType(input: TensorType, inputCount: Int, element: ElementType, outputs: Int, quant: Quantization?) -> TensorType {
+        let frames = input.count / inputCount
+        guard frames > 1 else { return .vector(element, outputs, quant: quant) }
+        return .map(element, positions: Array(input.shape.dropLast()), channels: outputs, quant: quant)
     }
 
     /// Per-output `[lo, hi]` of the exact accumulator of integer rows for inputs anywhere in `x` (pruned as `options`).

@@ -284,7 +284,7 @@ enum LUTLowering {
         case .l2: .uint(max(IntType.unsignedFitting(v * span * span)!.bits, 2 * x.bits + 3))
         }
 
-        let outType = TensorType.vector(ElementType(table?.output ?? rType), nOut, quant: outQuant)
+        let outType = DSPLowering.linearOutputType(input: c.inputType, inputCount: nIn, element: ElementType(table?.output ?? rType), outputs: nOut, quant: outQuant)
         let kernel = LUTKernel(
             inputCount: nIn, outputCount: nOut, inputType: c.inputType, outputType: outType,
             vectorLength: v, activationCentroids: ka, weightCentroids: kw, groupColumns: groupColumns,

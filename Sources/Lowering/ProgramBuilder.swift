@@ -11,6 +11,8 @@ struct ProgramBuilder {
     var nodes: [KernelNode] = []
     /// The model value each program value stands for.
     var sourceValues: [String: String] = [:]
+    /// Program values streamed in another order than their model value (channels-last maps).
+    var layouts: [String: StreamLayout] = [:]
     /// Next index per name prefix.
     private var counters: [String: Int] = [:]
     /// The input value.
@@ -31,10 +33,12 @@ struct ProgramBuilder {
 
     /// Adds a node named `name` writing a value of the same name, and returns that name.
     @discardableResult
-    mutating func add(_ name: String, sourceNodes: [String], kernel: any KernelDefinition, inputs: [String], model: String?) -> String {
+    mutating func add(_ name: String, sourceNodes: [String], kernel: any KernelDefinition, inputs: [String], model: String?,
+                      layout: StreamLayout? = nil) -> String {
         values[name] = kernel.outputType
         nodes.append(KernelNode(name: name, sourceNodes: sourceNodes, kernel: kernel, inputs: inputs, output: name))
         if let model { sourceValues[name] = model }
+        if let layout { layouts[name] = layout }
         return name
     }
 
@@ -53,6 +57,7 @@ struct ProgramBuilder {
                         input: input, output: output, outputMeaning: meaning, calibration: calibration)
         p.inputQuantizer = inputQuantizer
         p.sourceValues = sourceValues.filter { live.contains($0.key) }
+        p.layouts = layouts.filter { live.contains($0.key) }
         return p
     }
 

@@ -91,6 +91,90 @@ public struct ConvAttributes: Equatable, Sendable {
     }
 }
 
+/// Attributes of MaxPool and AveragePool.
+public struct PoolAttributes: Equatable, Sendable {
+    public var kernelShape: [Int]
+    public var strides: [Int]?
+    public var pads: [Int]?
+    public var dilations: [Int]?
+    public var autoPad: String
+    public var ceilMode: Bool
+
+    public init(kernelShape: [Int], strides: [Int]?, pads: [Int]?, dilations: [Int]?, autoPad: String, ceilMode: Bool) {
+        self.kernelShape = kernelShape
+        self.strides = strides
+        self.pads = pads
+        self.dilations = dilations
+        self.autoPad = autoPad
+        self.ceilMode = ceilMode
+    }
+}
+
+/// The geometry of a window op (Conv, MaxPool, AveragePool) over the spatial dimensions of an
+/// `[N, C, spatial…]` input, as ONNX defines it: explicit or automatic pads, strides, dilations.
+public struct WindowGeometry: Equatable, Sendable {
+    /// Spatial input size, outermost first.
+    public var input: [Int]
+    public var kernel: [Int]
+    public var strides: [Int]
+    public var dilations: [Int]
+    /// Padding before and after each spatial dimension.
+    public var padsBegin: [Int]
+    public var padsEnd: [Int]
+    /// Spatial output size.
+    public var output: [Int]
+
+    /// Resolves ONNX's attributes for `input`; nil with a reason when they are inconsistent.
+    public static func resolve(input: [Int], kernel: [Int], strides: [Int]?, pads: [Int]?, dilations: [Int]?, autoPad: String,
+                               ceilMode: Bool = false) -> Result<WindowGeometry, WindowGeometryError> {
+        let n = input.count
+        guard kernel.count == n, kernel.allSatisfy({ $0 >= 1 }) else { return .failure(.init("kernel_shape \(kernel) does not match \(n) spatial dimensions")) }
+        let st = strides ?? [Int](repeating: 1, count: n), dl = dilations ?? [Int](repeating: 1, count: n)
+        guard st.count == n, dl.count == n, st.allSatisfy({ $0 >= 1 }), dl.allSatisfy({ $0 >= 1 }) else {
+            return .failure(.init("strides \(st) or dilations \(dl) do not fit \(n) spatial dimensions"))
+        }
+        var begin = [Int](repeating: 0, count: n), end = begin, out = begin
+        for d in 0..<n {
+            let span = (kernel[d] - 1) * dl[d] + 1
+            switch autoPad {
+            case "NOTSET":
+                if let p = pads {
+                    guard p.count == 2 * n, p.allSatisfy({ $0 >= 0 }) else { return .failure(.init("pads \(p) do not fit \(n) spatial dimensions")) }
+                    begin[d] = p[d]
+                    end[d] = p[n + d]
+                }
+                let room = input[d] + begin[d] + end[d] - span
+                guard room >= 0 else { return .failure(.init("the window (\(span)) is larger than the padded input (\(input[d] + begin[d] + end[d]))")) }
+                out[d] = (ceilMode ? (room + st[d] - 1) / st[d] : room / st[d]) + 1
+                // ONNX drops a ceil-mode window that would start in the end padding.
+                if ceilMode && (out[d] - 1) * st[d] >= input[d] + begin[d] { out[d] -= 1 }
+            case "VALID":
+                guard input[d] >= span else { return .failure(.init("the window (\(span)) is larger than the input (\(input[d]))")) }
+                out[d] = (input[d] - span) / st[d] + 1
+            case "SAME_UPPER", "SAME_LOWER":
+                out[d] = (input[d] + st[d] - 1) / st[d]
+                let total = max((out[d] - 1) * st[d] + span - input[d], 0)
+                begin[d] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                end[d] = total - begin[d]
+            default:
+                return .failure(.init("auto_pad '\(autoPad)' is not supported"))
+            }
+        }
+        return .success(WindowGeometry(input: input, kernel: kernel, strides: st, dilations: dl, padsBegin: begin, padsEnd: end, output: out))
+    }
+
+    /// Window elements: the product of the kernel sizes.
+    public var windowSize: Int { kernel.reduce(1, *) }
+    /// Whether any window reaches into the padding.
+    public var padded: Bool { padsBegin.contains { $0 > 0 } || padsEnd.contains { $0 > 0 } }
+}
+
+/// Why a window geometry is not valid.
+public struct WindowGeometryError: Error, Equatable, Sendable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
 /// How a quantizer rounds (QONNX `rounding_mode`).
 public enum RoundingMode: String, Equatable, Sendable, CaseIterable {
     /// Half to even (`ROUND`, `HALF_EVEN`): numpy's `round`.
@@ -192,6 +276,16 @@ public enum Op: Equatable, Sendable {
     case convInteger(ConvAttributes)
     /// ONNX `QLinearConv(x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias)`.
     case qLinearConv(ConvAttributes)
+    /// ONNX `MaxPool` (the indices output is not supported).
+    case maxPool(PoolAttributes)
+    /// ONNX `AveragePool`.
+    case averagePool(PoolAttributes, countIncludePad: Bool)
+    /// ONNX `GlobalAveragePool`: the mean over all spatial positions, per channel.
+    case globalAveragePool
+    /// ONNX `GlobalMaxPool`.
+    case globalMaxPool
+    /// ONNX `Pad` in `constant` mode (pads and value from attributes before opset 11, else inputs 1 and 2).
+    case pad(pads: [Int]?, value: Float?)
 
     /// The ONNX name of the op, for messages.
     public var onnxName: String {
@@ -230,6 +324,11 @@ public enum Op: Equatable, Sendable {
         case .conv: "Conv"
         case .convInteger: "ConvInteger"
         case .qLinearConv: "QLinearConv"
+        case .maxPool: "MaxPool"
+        case .averagePool: "AveragePool"
+        case .globalAveragePool: "GlobalAveragePool"
+        case .globalMaxPool: "GlobalMaxPool"
+        case .pad: "Pad"
         }
     }
 
@@ -262,6 +361,9 @@ public enum Op: Equatable, Sendable {
         case .conv: (2...3, 1...1)
         case .convInteger: (2...4, 1...1)
         case .qLinearConv: (8...9, 1...1)
+        case .maxPool: (1...1, 1...2)
+        case .averagePool, .globalAveragePool, .globalMaxPool: (1...1, 1...1)
+        case .pad: (1...4, 1...1)
         }
     }
 }

@@ -226,6 +226,29 @@ public enum ONNXReader {
         case (false, "Conv"): result = .conv(try conv())
         case (false, "ConvInteger"): result = .convInteger(try conv())
         case (false, "QLinearConv"): result = .qLinearConv(try conv())
+        case (false, "MaxPool"), (false, "AveragePool"):
+            let autoPad = try string("auto_pad", "NOTSET")
+            guard ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(autoPad) else { throw fail("auto_pad '\(autoPad)' is not supported") }
+            guard let k = try ints("kernel_shape") else { throw fail("\(n.opType) needs kernel_shape") }
+            let a = PoolAttributes(kernelShape: k, strides: try ints("strides"), pads: try ints("pads"), dilations: try ints("dilations"),
+                                   autoPad: autoPad, ceilMode: try bool("ceil_mode"))
+            if n.opType == "MaxPool" {
+                if try int("storage_order", 0) != 0 { throw fail("MaxPool with storage_order = 1 is not supported") }
+                if n.output.count > 1 && !n.output[1].isEmpty { throw fail("MaxPool with an indices output is not supported") }
+                result = .maxPool(a)
+            } else {
+                result = .averagePool(a, countIncludePad: try bool("count_include_pad"))
+            }
+        case (false, "GlobalAveragePool"): result = .globalAveragePool
+        case (false, "GlobalMaxPool"): result = .globalMaxPool
+        case (false, "Pad"):
+            let mode = try string("mode", "constant")
+            guard mode == "constant" else { throw fail("Pad mode '\(mode)' is not supported (constant only)") }
+            if opset < 11 {
+                result = .pad(pads: try ints("pads") ?? [], value: try float("value", 0))
+            } else {
+                result = .pad(pads: nil, value: nil)
+            }
         default:
             throw fail("op '\(n.opType)' is not supported (see docs/ops.md for the supported ops)")
         }

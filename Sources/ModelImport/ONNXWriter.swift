@@ -146,6 +146,16 @@ public enum ONNXWriter {
         case let .quantizeLinear(axis, _): return [intAttr("axis", axis)]
         case let .dequantizeLinear(axis): return [intAttr("axis", axis)]
         case let .conv(c), let .convInteger(c), let .qLinearConv(c): return conv(c)
+        case let .maxPool(p), let .averagePool(p, _):
+            var out = [intsAttr("kernel_shape", p.kernelShape), stringAttr("auto_pad", p.autoPad), intAttr("ceil_mode", p.ceilMode ? 1 : 0)]
+            if let s = p.strides { out.append(intsAttr("strides", s)) }
+            if let q = p.pads { out.append(intsAttr("pads", q)) }
+            if let d = p.dilations { out.append(intsAttr("dilations", d)) }
+            if case let .averagePool(_, include) = op { out.append(intAttr("count_include_pad", include ? 1 : 0)) }
+            return out
+        case let .pad(pads, value):
+            return [stringAttr("mode", "constant")] + (pads.map { [intsAttr("pads", $0)] } ?? []) + (value.map { [floatAttr("value", $0)] } ?? [])
+        case .globalAveragePool, .globalMaxPool: return []
         case .matMul, .add, .sub, .mul, .div, .relu, .sigmoid, .identity, .bipolarQuant, .qLinearMatMul, .matMulInteger: return []
         }
     }

@@ -512,8 +512,8 @@ public enum FloatInterpreter {
             let za = try args.count > 2 ? args[2].map { try ints($0, node) } ?? [0] : [0]
             let zb = try args.count > 3 ? args[3].map { try ints($0, node) } ?? [0] : [0]
             return one(try integerProduct(x, b, za: za, zb: zb, node))
-        case .conv, .convInteger, .qLinearConv:
-            throw FloatInterpreterError(node: node.name, reason: "\(node.op.onnxName) is parsed but convolutions are not executed yet")
+        case .conv, .convInteger, .qLinearConv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool, .pad:
+            return one(try applyWindow(node, args))
         }
     }
 

@@ -11,27 +11,9 @@ import LUTForgeTestSupport
 import ModelImport
 import Testing
 
-/// The project's Python environment (scripts/setup.sh creates it).
-let projectPython = "\(repositoryRoot)/.deps/venv/bin/python"
-
 /// The generated models, made once per test process.
 enum QuantizedModels {
-    nonisolated(unsafe) private static var cached: String?
-    private static let lock = NSLock()
-
-    static func directory() throws -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached { return cached }
-        guard FileManager.default.isExecutableFile(atPath: projectPython) else {
-            throw CheckFailure(description: "\(projectPython) is missing: run scripts/setup.sh (it installs qonnx and onnxruntime)")
-        }
-        let dir = temporaryDirectory("lutforge-qmodels")
-        let r = try runCommand(projectPython, ["\(repositoryRoot)/scripts/testdata/quantized_models.py", dir])
-        guard r.status == 0 else { throw CheckFailure(description: "quantized_models.py failed: \(r.stderr.suffix(2000))") }
-        cached = dir
-        return dir
-    }
+    static func directory() throws -> String { try GeneratedData.directory("quantized_models.py") }
 
     static func info(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(try directory())/\(name)/info.json"))

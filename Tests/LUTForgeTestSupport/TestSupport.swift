@@ -193,3 +193,27 @@ public func handBuiltGraphProgram() -> Program {
                            KernelNode(name: "am", sourceNodes: ["m"], kernel: am, inputs: ["cat"], output: "am")],
                    input: "in", output: "am", outputMeaning: .classIndex(node: "m"), calibration: "hand-built")
 }
+
+/// The project's Python environment (scripts/setup.sh creates it, with qonnx and onnxruntime).
+public let projectPython = "\(repositoryRoot)/.deps/venv/bin/python"
+
+/// Test data written by a script of `scripts/testdata/` into a temporary directory, once per test process.
+public enum GeneratedData {
+    nonisolated(unsafe) private static var cached: [String: String] = [:]
+    private static let lock = NSLock()
+
+    /// The directory `scripts/testdata/<script>` wrote.
+    public static func directory(_ script: String) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let d = cached[script] { return d }
+        guard FileManager.default.isExecutableFile(atPath: projectPython) else {
+            throw CheckFailure(description: "\(projectPython) is missing: run scripts/setup.sh (it installs qonnx and onnxruntime)")
+        }
+        let dir = temporaryDirectory("lutforge-data")
+        let r = try runCommand(projectPython, ["\(repositoryRoot)/scripts/testdata/\(script)", dir])
+        guard r.status == 0 else { throw CheckFailure(description: "\(script) failed: \(r.stderr.suffix(2000))") }
+        cached[script] = dir
+        return dir
+    }
+}

@@ -1,6 +1,9 @@
 // The integer engine's arithmetic and width checks, every kernel kind's
 // reference evaluation, and the float interpreter's ONNX and QONNX semantics.
+import Foundation
 import HardwareIR
+import LUTForgeTestSupport
+import ModelImport
 import ModelGraph
 import ReferenceEngine
 import Testing
@@ -158,5 +161,27 @@ struct FloatInterpreterTests {
                       initializers: ["t": FloatTensor(shape: [2, 3], data: [0, 1, 2, -1, -0.5, 5])])
         #expect(try FloatInterpreter.run(g, input: [1, -0.5]) == [0, 0])
         #expect(try FloatInterpreter.run(g, input: [2, 5]) == [1, 1])
+    }
+}
+
+@Suite("Float interpreter, window ops")
+struct WindowOpTests {
+    @Test("Conv (1-D, 2-D, pads, strides, dilations, auto_pad, groups, depthwise), ConvInteger, QLinearConv, the pools and Pad equal onnxruntime exactly",
+          arguments: ["conv2d", "conv2d_pad_stride", "conv2d_dilated", "conv2d_same_upper", "conv2d_same_lower", "conv2d_group2",
+                      "conv2d_depthwise", "conv2d_pointwise", "conv1d", "conv_integer", "qlinear_conv", "maxpool", "maxpool_pad",
+                      "maxpool_ceil", "avgpool", "avgpool_pad_include", "avgpool_pad_exclude", "global_avgpool", "global_maxpool",
+                      "maxpool1d", "pad"])
+    func windowOp(name: String) throws {
+        let dir = "\(try GeneratedData.directory("window_ops.py"))/\(name)"
+        let graph = try ONNXReader.read(path: "\(dir)/model.onnx")
+        let x = try NPY.read(path: "\(dir)/input.npy"), want = try NPY.read(path: "\(dir)/output.npy")
+        let y = try FloatInterpreter.evaluate(graph, input: x.values.map { Float($0) })[graph.outputs[0].name]!
+        #expect(y.shape == want.shape)
+        if let ints = y.ints {
+            #expect(ints == want.values.map { Int($0) })
+        } else {
+            let wrong = zip(y.data, want.values).filter { Double($0) != $1 }.count
+            #expect(wrong == 0, "\(name): \(wrong) of \(y.count) values differ; first \(Array(zip(y.data, want.values).filter { Double($0) != $1 }.prefix(3)))")
+        }
     }
 }

@@ -6,7 +6,7 @@ extension ConcatKernel: VerilogKernel {
 
     public func verilogInstance(name: String, inputs: [VerilogStream], output: VerilogStream, memory: (String) -> String) -> String {
         let k = inputTypes.count
-        let counts = (0..<4).map { $0 < k ? inputTypes[$0].count : 0 }
+        let counts = (0..<4).map { $0 < k ? inputTypes[$0].frameSize : 0 }
         var s = "    wire [\(k - 1):0] \(name)_ready;\n"
         for (i, port) in inputs.enumerated() { s += "    assign \(port.ready) = \(name)_ready[\(i)];\n" }
         return s + VerilogEmitter.instance(module: Self.verilogModule, name: name, parameters: [

@@ -8,25 +8,29 @@ public struct ConcatKernel: KernelDefinition {
     public var inputTypes: [TensorType]
     public var outputType: TensorType
 
-    /// A concatenation of `inputTypes`, which must share element type and quantization.
+    /// A concatenation of `inputTypes`, which must share element type, quantization and frames
+    /// (of feature maps: along the channels, frame by frame).
     public init(inputTypes: [TensorType]) {
         self.inputTypes = inputTypes
         let first = inputTypes[0]
-        outputType = .vector(first.element, inputTypes.reduce(0) { $0 + $1.count }, quant: first.quant)
+        let channels = inputTypes.reduce(0) { $0 + $1.frameSize }
+        outputType = TensorType(element: first.element, shape: first.framesPerInference > 1 ? Array(first.shape.dropLast()) + [channels] : [channels],
+                                quant: first.quant, framesPerInference: first.framesPerInference)
     }
 
-    /// `RTL/lf_concat.v` stores each port at its offset; the frame is offered the cycle after the last beat.
+    /// `RTL/lf_concat.v` stores each port's frame at its offset; the frame is offered the cycle after the last beat.
     public var schedule: KernelSchedule {
-        KernelSchedule(inputBeats: inputTypes.map(\.beats), computeCycles: 0, drainCycles: 0, outputBeats: outputType.beats)
+        KernelSchedule(inputBeats: inputTypes.map(\.frameSize), computeCycles: 0, drainCycles: 0, outputBeats: outputType.frameSize,
+                       frames: outputType.framesPerInference)
     }
 
     public func check(node: String) throws {
-        let e = inputTypes[0].element, q = inputTypes[0].quant
-        guard inputTypes.count >= 2, inputTypes.allSatisfy({ $0.element == e && $0.quant == q }) else {
-            throw ProgramError(at: "node '\(node)'", reason: "concat needs two or more inputs of one element type and quantization")
+        let e = inputTypes[0].element, q = inputTypes[0].quant, f = inputTypes[0].framesPerInference
+        guard inputTypes.count >= 2, inputTypes.allSatisfy({ $0.element == e && $0.quant == q && $0.framesPerInference == f }) else {
+            throw ProgramError(at: "node '\(node)'", reason: "concat needs two or more inputs of one element type, quantization and frame count")
         }
     }
 
-    public func dumpLines() -> [String] { ["segments [\(inputTypes.map { String($0.count) }.joined(separator: " "))]"] }
+    public func dumpLines() -> [String] { ["segments [\(inputTypes.map { String($0.frameSize) }.joined(separator: " "))] per frame"] }
     public var memories: [MemoryImage] { [] }
 }

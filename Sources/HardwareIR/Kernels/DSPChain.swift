@@ -99,6 +99,8 @@ public struct DSPKernel: KernelDefinition {
     /// `requantized` when a table follows.
     public var clampRange: ClosedRange<Int> { table == nil ? outputType.element.min...outputType.element.max : requantized.min...requantized.max }
 
+    /// Frames per inference: input vectors (windows of a convolution) processed one after another.
+    public var frames: Int { inputType.count / inputCount }
     /// Blocks per input vector: `ceil(inputCount / M)`.
     public var blocks: Int { Arith.ceilDiv(inputCount, blockSize) }
     /// Multiply-adds per lane: `blocksPerCycle · N`.
@@ -147,13 +149,14 @@ public struct DSPKernel: KernelDefinition {
         let issue = cyclesPerPass
         let perPass = max(issue, lanes)
         return KernelSchedule(inputBeats: [inputCount], passes: passes, computeCycles: (passes - 1) * perPass + issue,
-                              drainCycles: 6 + lanes + (table != nil ? 1 : 0), outputBeats: outputCount)
+                              drainCycles: 6 + lanes + (table != nil ? 1 : 0), outputBeats: outputCount, frames: frames)
     }
 
     public func check(node: String) throws {
         func need(_ ok: Bool, _ why: String) throws { if !ok { throw ProgramError(at: "node '\(node)'", reason: why) } }
         let stored = outputCount * blocks * kept
-        try need(inputType.count == inputCount && outputType.count == outputCount, "port shapes do not match \(inputCount) -> \(outputCount)")
+        try need(inputType.count % inputCount == 0 && outputType.count == outputCount * frames && outputType.framesPerInference == frames,
+                 "port shapes do not match \(inputCount) -> \(outputCount) per frame")
         try need(values.count == stored && offsets.count == stored, "holds \(values.count) pairs, the shape needs \(stored)")
         try need(biases.count == outputCount && requantizers.count == outputCount, "needs one bias and one requantizer per output")
         try need(outputType.storage == output, "output stream is \(outputType.storage), the kernel writes \(output)")

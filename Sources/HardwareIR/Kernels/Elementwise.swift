@@ -48,7 +48,7 @@ public struct ElementwiseKernel: KernelDefinition {
     }
 
     /// Elements per frame.
-    public var count: Int { outputType.count }
+    public var count: Int { outputType.frameSize }
     /// Input ports.
     public var arity: Int { inputTypes.count }
     /// Multiplier of input `p` in channel `c`.
@@ -71,13 +71,15 @@ public struct ElementwiseKernel: KernelDefinition {
     /// `RTL/lf_elementwise.v`: after both frames are in, one element per cycle through
     /// operand read, multiply, sum and round-and-store (`count` issue cycles, 3 to drain).
     public var schedule: KernelSchedule {
-        KernelSchedule(inputBeats: inputTypes.map(\.beats), computeCycles: count, drainCycles: 3, outputBeats: outputType.beats)
+        KernelSchedule(inputBeats: inputTypes.map(\.frameSize), computeCycles: count, drainCycles: 3, outputBeats: count,
+                       frames: outputType.framesPerInference)
     }
 
     public func check(node: String) throws {
         func need(_ ok: Bool, _ why: String) throws { if !ok { throw ProgramError(at: "node '\(node)'", reason: why) } }
         try need((1...2).contains(arity), "takes one or two inputs, not \(arity)")
-        try need(inputTypes.allSatisfy { $0.count == count } && count % channels == 0, "element counts do not match")
+        try need(inputTypes.allSatisfy { $0.frameSize == count && $0.framesPerInference == outputType.framesPerInference } && count % channels == 0,
+                 "element counts do not match")
         try need(multipliers.count == arity * channels && offsets.count == channels && shifts.count == channels, "parameter arrays have the wrong size")
         try need(multipliers.allSatisfy(multiplier.contains) && offsets.allSatisfy(offset.contains) && shifts.allSatisfy(shift.contains),
                  "a parameter is outside its type")

@@ -153,6 +153,9 @@ public struct LUTKernel: KernelDefinition {
         self.positionLanes = positionLanes
     }
 
+    /// Frames per inference: input vectors (windows of a convolution) processed one after another.
+    public var frames: Int { inputType.count / inputCount }
+
     public var inputTypes: [TensorType] { [inputType] }
     /// Input element type as the hardware carries it.
     public var input: IntType { inputType.storage }
@@ -196,12 +199,13 @@ public struct LUTKernel: KernelDefinition {
     public var schedule: KernelSchedule {
         KernelSchedule(inputBeats: [inputCount], passes: passes, searchCycles: positions * searchBlocks + 1,
                        computeCycles: passes * (positionBlocks + (outliers?.cycles ?? 0)),
-                       drainCycles: 4 + (table == nil ? 0 : 1), outputBeats: outputCount)
+                       drainCycles: 4 + (table == nil ? 0 : 1), outputBeats: outputCount, frames: frames)
     }
 
     public func check(node: String) throws {
         func need(_ ok: Bool, _ why: String) throws { if !ok { throw ProgramError(at: "node '\(node)'", reason: why) } }
-        try need(inputType.count == inputCount && outputType.count == outputCount, "port shapes do not match \(inputCount) -> \(outputCount)")
+        try need(inputType.count % inputCount == 0 && outputType.count == outputCount * frames && outputType.framesPerInference == frames,
+                 "port shapes do not match \(inputCount) -> \(outputCount) per frame")
         try need(centroids.count == positions * activationCentroids * vectorLength, "centroid array has the wrong size")
         try need(codes.count == positions * outputCount && codes.allSatisfy { (0..<weightCentroids).contains($0) }, "codes have the wrong size or range")
         try need(tables.count == positions * groups * activationCentroids * weightCentroids && tables.allSatisfy(entry.contains), "tables have the wrong size or range")

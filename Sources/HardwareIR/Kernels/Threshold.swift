@@ -44,7 +44,7 @@ public struct ThresholdKernel: KernelDefinition {
 
     public var inputTypes: [TensorType] { [inputType] }
     /// Elements per frame.
-    public var count: Int { inputType.count }
+    public var count: Int { inputType.frameSize }
 
     /// Threshold `j` of channel `c`.
     public func threshold(_ c: Int, _ j: Int) -> Int { thresholds[c * thresholdCount + j] }
@@ -63,12 +63,13 @@ public struct ThresholdKernel: KernelDefinition {
     /// `RTL/lf_threshold.v` compares each element while it loads (ROM read, then compare and
     /// store), so one cycle after the last input beat the first output is offered.
     public var schedule: KernelSchedule {
-        KernelSchedule(inputBeats: [inputType.beats], computeCycles: 0, drainCycles: 1, outputBeats: outputType.beats)
+        KernelSchedule(inputBeats: [count], computeCycles: 0, drainCycles: 1, outputBeats: count, frames: inputType.framesPerInference)
     }
 
     public func check(node: String) throws {
         func need(_ ok: Bool, _ why: String) throws { if !ok { throw ProgramError(at: "node '\(node)'", reason: why) } }
-        try need(inputType.count == outputType.count && channels >= 1 && inputType.count % channels == 0, "element counts do not match")
+        try need(inputType.count == outputType.count && inputType.framesPerInference == outputType.framesPerInference && channels >= 1
+                 && count % channels == 0, "element counts do not match")
         try need(thresholds.count == channels * thresholdCount && descending.count == channels, "threshold arrays have the wrong size")
         try need(thresholds.allSatisfy(thresholdType.contains), "a threshold is outside \(thresholdType)")
         try need(thresholdType.bits > inputType.storage.bits, "thresholds must be wider than the input")

@@ -395,7 +395,7 @@ struct QuantizedLowering {
             throw fail(node.name, "Sigmoid in a quantized model is not supported yet (quantize before and after it, and LUTForge will need a table kernel)")
         case .shape, .gather:
             throw fail(node.name, "\(node.op.onnxName) of a non-constant tensor is not supported")
-        case .conv, .convInteger, .qLinearConv:
+        case .conv, .convInteger, .qLinearConv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool, .pad:
             throw fail(node.name, "\(node.op.onnxName) is parsed but convolutions are lowered in a later release")
         }
     }

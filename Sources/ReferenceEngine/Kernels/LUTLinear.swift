@@ -5,13 +5,19 @@ import HardwareIR
 
 extension LUTKernel: ReferenceKernel {
     public func evaluate(_ inputs: [[Int]], node: String) throws -> [Int] {
-        let a = search(inputs[0])
-        return try (0..<outputCount).map { try output(inputs[0], a, $0, node: node) }
+        try evaluate(inputs, node: node, threads: 1)
     }
 
+    /// Frame by frame (the windows of a convolution).
     public func evaluate(_ inputs: [[Int]], node: String, threads: Int) throws -> [Int] {
-        let a = search(inputs[0])
-        return try IntegerEngine.parallel(outputCount, threads: threads) { try output(inputs[0], a, $0, node: node) }
+        var out: [Int] = []
+        out.reserveCapacity(outputCount * frames)
+        for f in 0..<frames {
+            let x = frames == 1 ? inputs[0] : Array(inputs[0][(f * inputCount)..<((f + 1) * inputCount)])
+            let a = search(x)
+            out += try IntegerEngine.parallel(outputCount, threads: threads) { try output(x, a, $0, node: node) }
+        }
+        return out
     }
 
     /// Distance between position `p` of `x` (zero beyond its end) and centroid `c`.

@@ -4,6 +4,6 @@ import HardwareIR
 
 extension ThresholdKernel: ReferenceKernel {
     public func evaluate(_ inputs: [[Int]], node: String) throws -> [Int] {
-        inputs[0].enumerated().map { i, x in apply(x, channel: i % channels) }
+        inputs[0].enumerated().map { i, x in apply(x, channel: (i % count) % channels) }
     }
 }

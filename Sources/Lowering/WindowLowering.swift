@@ -1,0 +1,123 @@
+// What convolutions and pools share in both lowerings: the channels-last order of
+// feature maps, the window geometry of a node (a Pad before it folded in), the
+// sliding-window kernel, and a convolution weight as rows over the window.
+import HardwareIR
+import ModelGraph
+
+enum WindowLowering {
+    /// `order[m]`: the stream index of model element `m` of an `[1, C, spatial…]` tensor streamed channels-last.
+    static func channelsLast(_ shape: [Int]) -> [Int] {
+        guard shape.count >= 3 else { return Array(0..<shape.reduce(1, *)) }
+        let c = shape[1], p = shape.dropFirst(2).reduce(1, *)
+        return (0..<(c * p)).map { m in (m % p) * c + m / p }
+    }
+
+    /// The order `fact` sees, once the stream of its source has order `base` (nil: model order).
+    static func compose(_ fact: [Int]?, over base: [Int]?) -> [Int]? {
+        guard let base else { return fact }
+        guard let fact else { return base }
+        let o = fact.map { base[$0] }
+        return o == Array(0..<o.count) ? nil : o
+    }
+
+    /// A Pad folded into the window op that reads it.
+    struct FoldedPad {
+        /// The value the Pad reads.
+        var source: String
+        /// Spatial pads, begins then ends.
+        var pads: [Int]
+        /// The constant it pads with.
+        var value: Float
+    }
+
+    /// The spatial pads of a constant Pad of an `[1, C, spatial…]` tensor, or a reason it is not one.
+    static func spatialPads(_ node: Node, _ graph: Graph, shape: [Int]) -> Result<FoldedPad, WindowGeometryError> {
+        guard case let .pad(attrPads, attrValue) = node.op else { return .failure(.init("not a Pad")) }
+        let pads: [Int]
+        if let attrPads { pads = attrPads } else {
+            guard let p = graph.initializers[node.inputs[1]]?.integerValues else { return .failure(.init("Pad's pads must be a constant")) }
+            pads = p
+        }
+        if node.inputs.count > 3, !node.inputs[3].isEmpty { return .failure(.init("Pad with an axes input is not supported")) }
+        var value: Float = attrValue ?? 0
+        if attrValue == nil, node.inputs.count > 2, !node.inputs[2].isEmpty {
+            guard let v = graph.initializers[node.inputs[2]]?.data.first else { return .failure(.init("Pad's value must be a constant")) }
+            value = v
+        }
+        let r = shape.count
+        guard pads.count == 2 * r, r >= 3, pads[0] == 0, pads[1] == 0, pads[r] == 0, pads[r + 1] == 0, pads.allSatisfy({ $0 >= 0 }) else {
+            return .failure(.init("only non-negative padding of the spatial dimensions of an [N, C, …] tensor folds into a window"))
+        }
+        let s = r - 2
+        return .success(FoldedPad(source: node.inputs[0], pads: Array(pads[2..<r]) + Array(pads[(r + 2)...]), value: value))
+    }
+
+    /// Geometry of a Conv or pool node over an input of `shape`, with `extra` pads (a folded Pad) added.
+    static func geometry(_ node: Node, inputShape shape: [Int], weightShape: [Int]?, extraPads: [Int]?) -> Result<WindowGeometry, WindowGeometryError> {
+        let spatial = Array(shape.dropFirst(2))
+        var kernel: [Int], strides: [Int]?, pads: [Int]?, dilations: [Int]?, autoPad: String, ceil = false
+        switch node.op {
+        case let .conv(a), let .convInteger(a), let .qLinearConv(a):
+            kernel = a.kernelShape ?? Array((weightShape ?? []).dropFirst(2))
+            (strides, pads, dilations, autoPad) = (a.strides, a.pads, a.dilations, a.autoPad)
+        case let .maxPool(p), let .averagePool(p, _):
+            kernel = p.kernelShape
+            (strides, pads, dilations, autoPad, ceil) = (p.strides, p.pads, p.dilations, p.autoPad, p.ceilMode)
+        case .globalAveragePool, .globalMaxPool:
+            kernel = spatial
+            (strides, pads, dilations, autoPad) = (nil, nil, nil, "NOTSET")
+        default:
+            return .failure(.init("not a window op"))
+        }
+        if let extra = extraPads {
+            guard autoPad == "NOTSET" else { return .failure(.init("a Pad before a window op with auto_pad is not supported")) }
+            let own = pads ?? [Int](repeating: 0, count: 2 * spatial.count)
+            pads = zip(own, extra).map { $0 + $1 }
+        }
+        return WindowGeometry.resolve(input: spatial, kernel: kernel, strides: strides, pads: pads, dilations: dilations, autoPad: autoPad,
+                                      ceilMode: ceil)
+    }
+
+    /// The window generator for `geometry` over `input` (a `[H, W, C]` or `[W, C]` map stream).
+    static func slidingWindow(_ input: TensorType, channels: Int, _ g: WindowGeometry, padValue: Int, groups: Int = 1) -> SlidingWindowKernel {
+        let twoD = g.input.count == 2
+        let h = twoD ? g.input[0] : 1, w = g.input[twoD ? 1 : 0]
+        func pick(_ a: [Int], _ oneD: Int) -> (Int, Int) { twoD ? (a[0], a[1]) : (oneD, a[0]) }
+        return SlidingWindowKernel(inputType: input, height: h, width: w, channels: channels, kernel: pick(g.kernel, 1), stride: pick(g.strides, 1),
+                                   dilation: pick(g.dilations, 1), padTop: twoD ? g.padsBegin[0] : 0, padLeft: g.padsBegin[twoD ? 1 : 0],
+                                   out: pick(g.output, 1), padValue: padValue, groups: groups)
+    }
+
+    /// Whether a window reaches past the map's end (ONNX ceil-mode windows and end pads are fine; the
+    /// generator reads padding there), as a check that the geometry is one the generator covers.
+    static func covers(_ g: WindowGeometry) -> Bool {
+        (0..<g.input.count).allSatisfy { d in (g.output[d] - 1) * g.strides[d] - g.padsBegin[d] < g.input[d] }
+    }
+
+    /// A convolution weight `[Cout, Cin/groups, k…]` (row-major data) as rows `[Cout][window]` over the
+    /// generator's window order: `(ky, kx, c)`, or group by group when `groups > 1` (zero outside the group).
+    static func convRows<T: Numeric>(_ w: [T], cout: Int, cin: Int, kernel: [Int], groups: Int) -> [[T]] {
+        let kh = kernel.count == 2 ? kernel[0] : 1, kw = kernel[kernel.count - 1]
+        let cg = cin / groups, coutG = cout / groups
+        let window = kh * kw * cin
+        return (0..<cout).map { o in
+            var row = [T](repeating: 0, count: window)
+            let g = o / coutG
+            for c in 0..<cg {
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let v = w[((o * cg + c) * kh + ky) * kw + kx]
+                        let e = groups == 1 ? (ky * kw + kx) * cin + c : g * (kh * kw * cg) + (ky * kw + kx) * cg + c
+                        row[e] = v
+                    }
+                }
+            }
+            return row
+        }
+    }
+
+    /// The model shape `[1, C, spatial…]` of a map stream value's positions (for its layout).
+    static func mapType(_ element: ElementType, modelShape shape: [Int], quant: Quantization?) -> TensorType {
+        .map(element, positions: Array(shape.dropFirst(2)), channels: shape[1], quant: quant)
+    }
+}
