@@ -89,7 +89,9 @@ struct HandshakeReplay {
     /// Runs `vectors` inferences; `streamed` offers inputs every cycle, otherwise one vector at a
     /// time after the previous one's last output. Returns the cycles of each inference's first input
     /// beat and last output beat, the node states at the first inference's completion, and the final states.
-    func run(vectors: Int, streamed: Bool) throws -> (firstIn: [Int], lastOut: [Int], firstInference: [KernelState], final: [KernelState]) {
+    /// With `outputPeriod` P > 1 the harness takes an output beat only in cycles that are multiples of P
+    /// (a slow consumer: every buffer fills as far as the graph lets it).
+    func run(vectors: Int, streamed: Bool, outputPeriod: Int = 1) throws -> (firstIn: [Int], lastOut: [Int], firstInference: [KernelState], final: [KernelState]) {
         var states = schedules.map { KernelState(counts: [Int](repeating: 0, count: $0.inputBeats.count)) }
         for i in states.indices where schedules[i].fifoDepth == nil { enter(&states[i], i, step: 0) }
         let inBeats = program.inputType.beats, outBeats = program.outputType.beats
@@ -113,8 +115,10 @@ struct HandshakeReplay {
                 if let d = schedules[node].fifoDepth { return states[node].held < d }
                 return states[node].phase == .load && states[node].counts[port] < steps[node][states[node].step].load[port]
             }
+            let sinkReady = outputPeriod <= 1 || cycle % outputPeriod == 0
             var fired: [String] = []
             for value in valueOrder where valid(value) {
+                if value == program.output && !sinkReady { continue }
                 if readers[value, default: []].allSatisfy({ ready($0.node, $0.port) }) { fired.append(value) }
             }
             // FIFOs popped and pushed this cycle.
@@ -126,12 +130,14 @@ struct HandshakeReplay {
             // How many cycles the same transfers repeat: up to the first phase change anywhere.
             var k = Int.max
             for (i, s) in states.enumerated() where schedules[i].fifoDepth == nil { if case let .busy(r) = s.phase { k = min(k, r) } }
+            // A slow consumer changes its mind every cycle.
+            if outputPeriod > 1 && valid(program.output) { k = sinkReady ? 1 : min(k, outputPeriod - cycle % outputPeriod) }
             if fired.isEmpty {
                 guard k != Int.max else {
                     throw ProgramError(at: "program", reason: "the dataflow schedule deadlocks at cycle \(cycle): no kernel can move")
                 }
                 for i in states.indices {
-                    if case let .busy(r) = states[i].phase, schedules[i].fifoDepth == nil { states[i].phase = r == k ? .emit : .busy(r - k) }
+                    if case let .busy(r) = states[i].phase, schedules[i].fifoDepth == nil { states[i].phase = r <= k ? .emit : .busy(r - k) }
                 }
                 for i in states.indices where schedules[i].fifoDepth == nil && states[i].phase == .emit && steps[i][states[i].step].emit == 0 {
                     enter(&states[i], i, step: states[i].step + 1)
@@ -303,4 +309,19 @@ extension Program {
     public var latencyCycles: Int { (try? timing())?.latencyCycles ?? 0 }
     /// Steady-state cycles between inferences streamed back to back.
     public var initiationIntervalCycles: Int { (try? timing())?.intervalCycles ?? 0 }
+}
+
+extension Program {
+    /// Per node, the most beats a FIFO held over runs that stream `vectors` inferences back to back with a
+    /// consumer taking an output beat every cycle, and with consumers taking one every `periods[i]` cycles
+    /// (slow outputs back every buffer up as far as the graph lets it). Throws if any run deadlocks.
+    public func fifoPeaks(vectors: Int = 4, periods: [Int] = [1, 13, 61]) throws -> [Int] {
+        let replay = HandshakeReplay(self)
+        var peaks = [Int](repeating: 0, count: nodes.count)
+        for p in periods {
+            let run = try replay.run(vectors: vectors, streamed: true, outputPeriod: p)
+            for (i, s) in run.final.enumerated() { peaks[i] = max(peaks[i], s.peak) }
+        }
+        return peaks
+    }
 }

@@ -229,13 +229,13 @@ public enum Pipeline {
     /// A float model: batch norms and constant scales folded into the layers, activations
     /// calibrated, layers quantized to DSP-chain or LUT-linear kernels.
     public static let float: [any Pass.Type] = prepare + [
-        CanonicalizeLinear.self, FoldBatchNorm.self, FoldScalarOps.self, CalibrateActivations.self, LowerFloatGraph.self,
+        CanonicalizeLinear.self, FoldBatchNorm.self, FoldScalarOps.self, CalibrateActivations.self, LowerFloatGraph.self, SizeFIFOs.self,
     ]
 
     /// An already-quantized model (QONNX, ONNX QDQ): integer weights taken as they are,
     /// every quantizer realized exactly by a requantizer or thresholds.
     public static let quantized: [any Pass.Type] = prepare + [
-        CalibrateActivations.self, LowerQuantizedGraph.self,
+        CalibrateActivations.self, LowerQuantizedGraph.self, SizeFIFOs.self,
     ]
 
     /// Runs `prepare`, then the pipeline the model's mode selects, and returns the program. With
