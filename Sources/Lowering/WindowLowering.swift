@@ -85,7 +85,7 @@ enum WindowLowering {
         func pick(_ a: [Int], _ oneD: Int) -> (Int, Int) { twoD ? (a[0], a[1]) : (oneD, a[0]) }
         return SlidingWindowKernel(inputType: input, height: h, width: w, channels: channels, kernel: pick(g.kernel, 1), stride: pick(g.strides, 1),
                                    dilation: pick(g.dilations, 1), padTop: twoD ? g.padsBegin[0] : 0, padLeft: g.padsBegin[twoD ? 1 : 0],
-                                   out: pick(g.output, 1), padValue: padValue, groups: groups)
+                                   out: pick(g.output, 1), padValue: padValue, groups: groups, oneD: !twoD)
     }
 
     /// Whether a window reaches past the map's end (ONNX ceil-mode windows and end pads are fine; the
@@ -114,6 +114,23 @@ enum WindowLowering {
             }
             return row
         }
+    }
+
+    /// The `[1, C, spatial…]` shape of a window op's view of `value` when that view is channels-last in
+    /// `value`'s own order (a Keras NHWC tensor behind a Transpose to NCHW), else nil.
+    static func channelsLastView(of value: String, in graph: Graph, state: LoweringState) -> [Int]? {
+        for node in graph.nodes {
+            switch node.op {
+            case .conv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool: break
+            default: continue
+            }
+            var name = node.inputs[0]
+            if let pad = graph.nodes.first(where: { $0.outputs.contains(name) }), case .pad = pad.op { name = pad.inputs[0] }
+            let fact = state.resolve(name)
+            guard fact.source == value, let shape = state.shapes[name], shape.count >= 3, let order = fact.order, order == channelsLast(shape) else { continue }
+            return shape
+        }
+        return nil
     }
 
     /// The model shape `[1, C, spatial…]` of a map stream value's positions (for its layout).

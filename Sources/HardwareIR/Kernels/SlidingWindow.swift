@@ -35,9 +35,9 @@ public struct SlidingWindowKernel: KernelDefinition {
     /// Channel groups (grouped and depthwise convolutions): the window is emitted group by group.
     public var groups: Int
 
-    /// Creates a window generator; `inputType` is the `[H, W, C]` map (or `[W, C]`).
+    /// Creates a window generator; `inputType` is the `[H, W, C]` map (`[W, C]` for a 1-D one, `oneD`).
     public init(inputType: TensorType, height: Int, width: Int, channels: Int, kernel: (Int, Int), stride: (Int, Int),
-                dilation: (Int, Int), padTop: Int, padLeft: Int, out: (Int, Int), padValue: Int, groups: Int = 1) {
+                dilation: (Int, Int), padTop: Int, padLeft: Int, out: (Int, Int), padValue: Int, groups: Int = 1, oneD: Bool = false) {
         self.inputType = inputType
         self.height = height
         self.width = width
@@ -50,7 +50,7 @@ public struct SlidingWindowKernel: KernelDefinition {
         (outHeight, outWidth) = out
         self.padValue = padValue
         self.groups = groups
-        let positions = inputType.shape.count == 3 ? [out.0, out.1] : [out.1]
+        let positions = oneD ? [out.1] : [out.0, out.1]
         outputType = .map(inputType.element, positions: positions, channels: kernel.0 * kernel.1 * channels, quant: inputType.quant)
     }
 

@@ -163,6 +163,9 @@ struct FloatLowering {
             type = WindowLowering.mapType(ElementType(t), modelShape: shape, quant: .scale(scale))
             orders[info.name] = WindowLowering.channelsLast(shape)
             builder.layouts[builder.input] = .channelsLast(channels: shape[1])
+        } else if let view = WindowLowering.channelsLastView(of: info.name, in: graph, state: state) {
+            // A channels-last input (Keras NHWC) that a window op sees through a Transpose: already in stream order.
+            type = WindowLowering.mapType(ElementType(t), modelShape: view, quant: .scale(scale))
         }
         builder.setInput(type, model: info.name)
         streams[info.name] = QStream(value: builder.input, type: type)
