@@ -124,7 +124,7 @@ module lutforge_tb;
         total_in = count * IN_COUNT; total_out = count * OUT_COUNT;
         sent = 0; received = 0; start = cycle; last_end = -1; int_min = -1; int_max = -1; int_last = -1;
         while (received < total_out) begin
-            if (cycle - start > limit * (count + 1)) begin $display("lutforge-tb error: streaming: design hung"); $finish; end
+            if ((cycle - start) / (count + 1) > limit) begin $display("lutforge-tb error: streaming: design hung"); $finish; end
             in_valid = sent < total_in;
             in_data = inputs[sent < total_in ? sent : 0];
             out_ready = 1'b1;

@@ -83,8 +83,18 @@ extension FloatLowering {
         }
         var nodes = [node.name]
         if let p = pad, let padNode = graph.nodes.first(where: { $0.outputs.contains(node.inputs[0]) }), p.source != node.inputs[0] { nodes.insert(padNode.name, at: 0) }
-        let outShape = state.shapes[node.outputs[0]] ?? [1, cout] + g.output
-        try emitLinear(node, x: windows, rows: rows, bias: bias, value: node.outputs[0], nodes: nodes, prefix: "conv",
+        var value = node.outputs[0]
+        let outShape = state.shapes[value] ?? [1, cout] + g.output
+        // A per-channel bias added after the convolution (older exports) joins the conv's own.
+        if let add = soleReader(value), case .add = add.op, let ci = add.inputs.firstIndex(where: { graph.initializers[$0] != nil }),
+           let b = graph.initializers[add.inputs[ci]], b.count == cout, b.rank <= outShape.count,
+           ([Int](repeating: 1, count: outShape.count - b.rank) + b.shape).enumerated().allSatisfy({ d, n in n == 1 || (d == 1 && n == cout) }) {
+            bias = zip(bias, b.data).map { $0 + $1 }
+            nodes.append(add.name)
+            consumed.insert(add.name)
+            value = add.outputs[0]
+        }
+        try emitLinear(node, x: windows, rows: rows, bias: bias, value: value, nodes: nodes, prefix: "conv",
                        order: WindowLowering.channelsLast(outShape), shape: outShape)
     }
 
