@@ -133,6 +133,16 @@ enum WindowLowering {
         return nil
     }
 
+    /// Calibration vectors of a linear kernel that reads frames of `size` (the windows of a
+    /// convolution): every frame of every vector, evenly thinned to at most 4096.
+    static func frames(_ vectors: [[Int]], size: Int) -> [[Int]] {
+        var frames: [[Int]] = []
+        for v in vectors where v.count > size { for f in 0..<(v.count / size) { frames.append(Array(v[(f * size)..<((f + 1) * size)])) } }
+        guard !frames.isEmpty else { return vectors }
+        let step = max(1, frames.count / 4096)
+        return stride(from: 0, to: frames.count, by: step).map { frames[$0] }
+    }
+
     /// The model shape `[1, C, spatial…]` of a map stream value's positions (for its layout).
     static func mapType(_ element: ElementType, modelShape shape: [Int], quant: Quantization?) -> TensorType {
         .map(element, positions: Array(shape.dropFirst(2)), channels: shape[1], quant: quant)

@@ -79,18 +79,71 @@ class _Numpy64:
         return getattr(np, name)
 
 
+def conv_double(x, w, b, attrs):
+    """ONNX Conv in float64 with numpy (onnxruntime has no float64 Conv): NCHW, pads, strides, dilations, groups."""
+    k = list(w.shape[2:])
+    n = len(k)
+    strides = attrs.get("strides", [1] * n)
+    dil = attrs.get("dilations", [1] * n)
+    pads = attrs.get("pads", [0] * (2 * n))
+    group = attrs.get("group", 1)
+    assert attrs.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET"), "conv_double: auto_pad"
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[d], pads[n + d]) for d in range(n)])
+    cout, cg = w.shape[0], w.shape[1]
+    out_sp = [(xp.shape[2 + d] - dil[d] * (k[d] - 1) - 1) // strides[d] + 1 for d in range(n)]
+    y = np.zeros([1, cout] + out_sp)
+    for o in range(cout):
+        g = o // (cout // group)
+        for idx in np.ndindex(*out_sp):
+            sl = tuple(slice(idx[d] * strides[d], idx[d] * strides[d] + dil[d] * (k[d] - 1) + 1, dil[d]) for d in range(n))
+            patch = xp[(0, slice(g * cg, (g + 1) * cg)) + sl]
+            y[(0, o) + idx] = np.sum(patch * w[o])
+        if b is not None:
+            y[0, o] += b[o]
+    return y
+
+
 def execute_double(model, feed):
-    """qonnx's executor on `as_double(model)` with the quantizers' float32 casts lifted."""
+    """qonnx's executor on `as_double(model)` with the quantizers' float32 casts lifted (and Conv in numpy)."""
+    import qonnx.core.onnx_exec as ex
     import qonnx.custom_op.general.bipolar_quant as bq
     import qonnx.custom_op.general.intquant as iq
-    from qonnx.core.onnx_exec import execute_onnx
 
-    saved = (iq.np, bq.np)
-    iq.np, bq.np = _Numpy64(), _Numpy64()
+    saved = (iq.np, bq.np, ex.execute_node)
+    original = ex.execute_node
+
+    def execute_node(node, context, graph, opset_version, return_full_exec_context=False):
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        x = context[node.input[0]]
+        if node.op_type == "Conv":
+            b = context[node.input[2]] if len(node.input) > 2 and node.input[2] else None
+            context[node.output[0]] = conv_double(x, context[node.input[1]], b, attrs)
+            return
+        if node.op_type in ("GlobalAveragePool", "GlobalMaxPool"):
+            axes = tuple(range(2, x.ndim))
+            context[node.output[0]] = (x.mean(axis=axes, keepdims=True) if node.op_type == "GlobalAveragePool" else x.max(axis=axes, keepdims=True))
+            return
+        if node.op_type in ("MaxPool", "AveragePool"):
+            k = attrs["kernel_shape"]
+            n = len(k)
+            st = attrs.get("strides", [1] * n)
+            pads = attrs.get("pads", [0] * (2 * n))
+            assert not any(pads) and not attrs.get("ceil_mode", 0), "pool_double: pads"
+            out_sp = [(x.shape[2 + d] - k[d]) // st[d] + 1 for d in range(n)]
+            y = np.zeros(list(x.shape[:2]) + out_sp)
+            for idx in np.ndindex(*out_sp):
+                sl = tuple(slice(idx[d] * st[d], idx[d] * st[d] + k[d]) for d in range(n))
+                patch = x[(slice(None), slice(None)) + sl]
+                y[(slice(None), slice(None)) + idx] = patch.max(axis=tuple(range(2, x.ndim))) if node.op_type == "MaxPool" else patch.mean(axis=tuple(range(2, x.ndim)))
+            context[node.output[0]] = y
+            return
+        original(node, context, graph, opset_version, return_full_exec_context)
+
+    iq.np, bq.np, ex.execute_node = _Numpy64(), _Numpy64(), execute_node
     try:
-        return execute_onnx(model, feed)
+        return ex.execute_onnx(model, feed)
     finally:
-        iq.np, bq.np = saved
+        iq.np, bq.np, ex.execute_node = saved
 
 
 def qonnx_reference(path, inputs, input_name):
@@ -492,6 +545,106 @@ def qlinear_mlp(out_dir):
         json.dump({"output_scale": float(sy), "output_zero_point": zy, "vectors": int(len(inputs))}, f, indent=1, sort_keys=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# A Brevitas-style QONNX CNN (onnx.brevitas): an 8-bit input Quant, Conv on 4-bit per-channel
+# Quant'd weights with a batch norm and a QuantReLU, MaxPool on the quantized map, a strided
+# padded Conv, GlobalAveragePool followed by a Quant (as QuantAvgPool2d requantizes), a Gemm
+# head and a learned-scale output Quant.
+
+
+def brevitas_cnn(out_dir):
+    dom = "onnx.brevitas"
+    cin, c1, c2, n_out = 2, 6, 8, 4
+    nodes, inits = [], []
+
+    def quant(name, x, scale, zp, bits, signed, narrow, out):
+        inits.extend([const(name + "_scale", scale), const(name + "_zeropt", zp), const(name + "_bitwidth", bits)])
+        nodes.append(helper.make_node("Quant", [x, name + "_scale", name + "_zeropt", name + "_bitwidth"], [out], name=name,
+                                      domain=dom, narrow=int(narrow), rounding_mode="ROUND", signed=int(signed)))
+
+    quant("Quant_0", "global_in", po2(-4), 0, 8, True, False, "x")
+    inits.append(const("conv1.weight", RNG.normal(0, 0.4, (c1, cin, 3, 3))))
+    quant("Quant_1", "conv1.weight", np.array([po2(-3), po2(-2)] * (c1 // 2), dtype=F32).reshape(c1, 1, 1, 1), 0, 4, True, True, "w1")
+    nodes.append(helper.make_node("Conv", ["x", "w1"], ["c1"], name="Conv_0", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]))
+    g = (RNG.uniform(0.5, 1.5, c1) * RNG.choice([-1, 1], c1, p=[0.2, 0.8])).astype(F32)
+    inits += [const("bn1_g", g), const("bn1_b", RNG.normal(0, 0.3, c1)), const("bn1_m", RNG.normal(0, 0.5, c1)), const("bn1_v", RNG.uniform(0.3, 2.0, c1))]
+    nodes.append(helper.make_node("BatchNormalization", ["c1", "bn1_g", "bn1_b", "bn1_m", "bn1_v"], ["n1"], name="BatchNormalization_0", epsilon=1e-5))
+    nodes.append(helper.make_node("Relu", ["n1"], ["r1"], name="Relu_0"))
+    quant("Quant_2", "r1", po2(-2), 0, 4, False, False, "a1")
+    nodes.append(helper.make_node("MaxPool", ["a1"], ["p1"], name="MaxPool_0", kernel_shape=[2, 2], strides=[2, 2]))
+    inits.append(const("conv2.weight", RNG.normal(0, 0.3, (c2, c1, 3, 3))))
+    quant("Quant_3", "conv2.weight", po2(-3), 0, 4, True, True, "w2")
+    inits.append(const("conv2.bias", RNG.normal(0, 0.2, c2)))
+    nodes.append(helper.make_node("Conv", ["p1", "w2", "conv2.bias"], ["c2"], name="Conv_1", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]))
+    nodes.append(helper.make_node("Relu", ["c2"], ["r2"], name="Relu_1"))
+    quant("Quant_4", "r2", po2(-2), 0, 4, False, False, "a2")
+    nodes.append(helper.make_node("GlobalAveragePool", ["a2"], ["g"], name="GlobalAveragePool_0"))
+    quant("Quant_5", "g", po2(-4), 0, 8, False, False, "gq")
+    nodes.append(helper.make_node("Flatten", ["gq"], ["f"], name="Flatten_0", axis=1))
+    inits += [const("fc.weight", RNG.normal(0, 0.4, (n_out, c2))), const("fc.bias", RNG.normal(0, 0.1, n_out))]
+    quant("Quant_6", "fc.weight", po2(-5), 0, 8, True, True, "wf")
+    nodes.append(helper.make_node("Gemm", ["f", "wf", "fc.bias"], ["h"], name="Gemm_0", transB=1))
+    quant("Quant_7", "h", F32(0.0437), 0, 8, True, False, "global_out")
+    graph = helper.make_graph(nodes, "brevitas_cnn", [helper.make_tensor_value_info("global_in", TensorProto.FLOAT, [1, cin, 8, 8])],
+                              [helper.make_tensor_value_info("global_out", TensorProto.FLOAT, [1, n_out])], inits)
+    model = helper.make_model(graph, producer_name="pytorch", opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(dom, 1)])
+    model.ir_version = 8
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# A FINN-streamlined CNN (CNV-style, 2-bit weights and activations): UINT8 input annotation,
+# Conv on INT2 integer weights, per-channel MultiThreshold activations on the NCHW maps,
+# MaxPool on the thresholded integers, a second Conv and MultiThreshold, then MatMul, Mul and TopK.
+
+
+def finn_cnn(out_dir):
+    dom = "finn.custom_op.general"
+    cin, c1, c2, n_out, hw = 3, 8, 8, 5, 10
+    w1 = RNG.integers(-2, 2, (c1, cin, 3, 3)).astype(F32)
+    w2 = RNG.integers(-2, 2, (c2, c1, 3, 3)).astype(F32)
+    w3 = RNG.integers(-2, 2, (c2 * 3 * 3, n_out)).astype(F32)
+    t1 = np.sort(RNG.normal(0, 300, (c1, 3)), axis=1).astype(F32)
+    t1 = np.round(t1 * 2) / 2
+    t2 = np.sort(RNG.normal(0, 12, (c2, 3)), axis=1).astype(F32) + F32(0.5)
+    nodes = [helper.make_node("Conv", ["global_in", "W1"], ["m1"], name="Conv_0", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("MultiThreshold", ["m1", "T1"], ["a1"], name="MultiThreshold_0", domain=dom, out_dtype="UINT2"),
+             helper.make_node("MaxPool", ["a1"], ["p1"], name="MaxPool_0", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p1", "W2"], ["m2"], name="Conv_1", kernel_shape=[3, 3]),
+             helper.make_node("MultiThreshold", ["m2", "T2"], ["a2"], name="MultiThreshold_1", domain=dom, out_dtype="UINT2"),
+             helper.make_node("Flatten", ["a2"], ["f"], name="Flatten_0"),
+             helper.make_node("MatMul", ["f", "W3"], ["m3"], name="MatMul_0"),
+             helper.make_node("Mul", ["m3", "scale3"], ["logits"], name="Mul_0"),
+             helper.make_node("TopK", ["logits", "k"], ["values", "global_out"], name="TopK_0", axis=-1, largest=1, sorted=1)]
+    inits = [const("W1", w1), const("W2", w2), const("W3", w3), const("T1", t1), const("T2", t2), const("scale3", F32(0.125)),
+             const("k", np.array([1], dtype=np.int64), np.int64)]
+    graph = helper.make_graph(nodes, "finn_cnn", [helper.make_tensor_value_info("global_in", TensorProto.FLOAT, [1, cin, hw, hw])],
+                              [helper.make_tensor_value_info("global_out", TensorProto.INT64, [1, 1])], inits)
+    for tensor, dt in [("global_in", "UINT8"), ("W1", "INT2"), ("W2", "INT2"), ("W3", "INT2"), ("a1", "UINT2"), ("a2", "UINT2"), ("p1", "UINT2")]:
+        a = onnx.TensorAnnotation()
+        a.tensor_name = tensor
+        e = a.quant_parameter_tensor_names.add()
+        e.key, e.value = "finn_datatype", dt
+        graph.quantization_annotation.append(a)
+    model = helper.make_model(graph, producer_name="finn", opset_imports=[helper.make_opsetid("", 11), helper.make_opsetid(dom, 1)])
+    model.ir_version = 7
+    d = os.path.join(out_dir, "finn_cnn")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    save(model, path)
+    n_in = cin * hw * hw
+    inputs = RNG.integers(0, 256, (24, n_in)).astype(F32)
+    inputs[0, :], inputs[1, :] = 0, 255
+    cleaned, outs, ctxs, outs64 = qonnx_reference(path, inputs, "global_in")
+    assert np.array_equal(outs, outs64), "integer-valued MultiThreshold graph differs between float32 and float64"
+    hits = 0
+    for c in ctxs:
+        m1 = np.asarray(c[cleaned.graph.node[0].output[0]]).reshape(c1, -1)
+        hits += int(sum(np.isin(m1[ch], t1[ch]).sum() for ch in range(c1)))
+    write("finn_cnn", out_dir, model, inputs.astype(np.int64), inputs[:8].astype(np.int64), outs.astype(np.int64),
+          {"threshold_hits": hits, "vectors": int(len(inputs))}, cleaned)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -503,6 +656,8 @@ def main():
     run_qonnx("trunc_mlp", out, trunc_mlp(out), 10, po2(-4), -128, 127, F32(0.05), 0)
     run_qonnx("trunc2_mlp", out, trunc_mlp(out, version=2), 10, po2(-4), -128, 127, F32(0.05), 0)
     qlinear_mlp(out)
+    run_qonnx("brevitas_cnn", out, brevitas_cnn(out), 128, po2(-4), -128, 127, F32(0.0437), 0, vectors=24)
+    finn_cnn(out)
     qdq_mlp(out, "qdq_mlp", False)
     qdq_mlp(out, "qdq_perchannel_mlp", True)
     print("wrote", ", ".join(sorted(os.listdir(out))))

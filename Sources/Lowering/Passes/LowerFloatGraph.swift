@@ -338,7 +338,7 @@ struct FloatLowering {
             let spec = OutputSpec(requantizers: qs, requantized: requantized, table: table, quant: .scale(outScale))
             kernel = try DSPLowering.build(ctx, rows: ints, biases: zero, output: spec, lanes: options.lanes, options: options.dsp)
         case .lut:
-            let calibration = try windowsOf(try builder.evaluate(x.value, on: calibrationInputs), size: rows.first?.count ?? 1)
+            let calibration = WindowLowering.frames(try builder.evaluate(x.value, on: calibrationInputs), size: rows.first?.count ?? 1)
             let (k, notes, _) = try LUTLowering.lower(ctx, layer: FloatLayer(name: name, weight: rows, bias: bias),
                                                      output: .requantized(requantized, scale: requantScale, table: table, quant: .scale(outScale)),
                                                      options: options.lut, calibration: calibration,
@@ -349,16 +349,6 @@ struct FloatLowering {
         let v = builder.add(name, sourceNodes: nodes, kernel: kernel, inputs: [x.value], model: value, layout: shape.flatMap { layout(order, shape: $0) })
         streams[value] = QStream(value: v, type: kernel.outputType)
         if let order { orders[value] = order }
-    }
-
-    /// Calibration vectors of a linear kernel that reads frames of `size` (the windows of a
-    /// convolution): every frame of every vector, evenly thinned to at most 4096.
-    func windowsOf(_ vectors: [[Int]], size: Int) -> [[Int]] {
-        var frames: [[Int]] = []
-        for v in vectors where v.count > size { for f in 0..<(v.count / size) { frames.append(Array(v[(f * size)..<((f + 1) * size)])) } }
-        guard !frames.isEmpty else { return vectors }
-        let step = max(1, frames.count / 4096)
-        return stride(from: 0, to: frames.count, by: step).map { frames[$0] }
     }
 
     // MARK: elementwise

@@ -42,7 +42,31 @@ struct LinearPlan {
     var accScale: [Double]
 }
 
-/// The arithmetic between integers and the next quantizer, collected op by op.
+/// How a feature map's model elements sit in its stream (channels-last frames).
+struct MapInfo: Equatable {
+    /// `order[m]`: stream index of model element `m`.
+    var order: [Int]
+    /// Channels per position (the frame).
+    var channels: Int
+    /// The spatial positions, outermost first.
+    var positions: [Int]
+
+    /// `values` per model element (or one for all) as one per channel; nil if they vary across positions.
+    func perChannel<T: Equatable>(_ values: [T]) -> [T]? {
+        guard values.count > 1 else { return values }
+        guard values.count == order.count else { return nil }
+        var out: [T?] = [T?](repeating: nil, count: channels)
+        for (m, s) in order.enumerated() {
+            let c = s % channels
+            if let v = out[c] { if v != values[m] { return nil } } else { out[c] = values[m] }
+        }
+        let flat = out.compactMap { $0 }
+        return flat.count == channels ? flat : nil
+    }
+}
+
+/// The arithmetic between integers and the next quantizer, collected op by op. For a feature
+/// map (`map`) the elements of the epilogue are the channels of each position.
 struct Pending {
     var linear: LinearPlan?
     /// The one or two streams the float value is formed from (empty for a linear plan).
@@ -51,6 +75,7 @@ struct Pending {
     var ops: [ScalarOp]
     var nodes: [String]
     var count: Int
+    var map: MapInfo? = nil
 }
 
 /// An integer weight matrix with its real scale per output.
@@ -80,9 +105,15 @@ public struct LowerQuantizedGraph: Pass {
     public init() {}
 
     public func run(_ state: inout LoweringState) throws {
-        var lowering = QuantizedLowering(state: state)
-        try lowering.run()
-        state = lowering.state
+        do {
+            var lowering = QuantizedLowering(state: state)
+            try lowering.run()
+            state = lowering.state
+        } catch is NeedsChannelsLastInput {
+            var lowering = QuantizedLowering(state: state, channelsLastInput: true)
+            try lowering.run()
+            state = lowering.state
+        }
     }
 }
 
@@ -94,8 +125,17 @@ struct QuantizedLowering {
     var meaning: OutputMeaning = .values
     /// Program input vectors for the calibration set (LUT layers learn their codebooks on them).
     var calibrationInputs: [[Int]] = []
+    /// Stream orders of values streamed in another order than the model's (feature maps), as for float models.
+    var orders: [String: [Int]] = [:]
+    /// Pads folded into the window op that reads them, by the Pad's output.
+    var foldedPads: [String: WindowLowering.FoldedPad] = [:]
+    /// Stream the (host-quantized) input channels-last.
+    var channelsLastInput = false
 
-    init(state: LoweringState) { self.state = state }
+    init(state: LoweringState, channelsLastInput: Bool = false) {
+        self.state = state
+        self.channelsLastInput = channelsLastInput
+    }
 
     var graph: Graph { state.graph }
     func fail(_ node: String, _ reason: String) -> LoweringError { state.unsupported(node, reason) }
@@ -106,8 +146,13 @@ struct QuantizedLowering {
         try setUpInput()
         for node in graph.nodes { try visit(node) }
         let outName = graph.outputs[0].name
-        let fact = state.resolve(outName)
-        guard fact.order == nil else { throw fail(outName, "the graph output is a transposed view of a stream; LUTForge streams outputs in model order") }
+        var fact = state.resolve(outName)
+        fact.order = WindowLowering.compose(fact.order, over: orders[fact.source])
+        let outShape = state.shapes[outName] ?? []
+        let channelsLastOut = outShape.count >= 3 && fact.order == WindowLowering.channelsLast(outShape)
+        guard fact.order == nil || channelsLastOut else {
+            throw fail(outName, "the graph output is a transposed view of a stream; LUTForge streams outputs in model order")
+        }
         let out: QStream
         switch values[fact.source] {
         case let .stream(s)?: out = s
@@ -119,18 +164,50 @@ struct QuantizedLowering {
                                       inputQuantizer: inputQuantizer)
         if program.nodes.isEmpty { throw fail(outName, "the model computes nothing LUTForge can put in hardware") }
         program.sourceValues[out.value] = outName
+        program.layouts[out.value] = channelsLastOut ? .channelsLast(channels: outShape[1]) : nil
         state.program = program
     }
 
-    /// The value `name` as the walk knows it, looking through layout facts (no reordering allowed unless `permitOrder`).
+    /// The value `name` as the walk knows it, looking through layout facts; the order is composed with the
+    /// source's stream order. Reordering is allowed with `permitOrder`, or for a feature map streamed in frames.
     func lookup(_ name: String, at node: Node, permitOrder: Bool = false) throws -> (QValue, LayoutFact) {
         if let c = graph.initializers[name] { return (.constant(c), LayoutFact(source: name, shape: c.shape, order: nil)) }
-        let fact = state.resolve(name)
+        var fact = state.resolve(name)
         guard let v = values[fact.source] else { throw fail(node.name, "input '\(name)' is not available (produced by an unsupported construct)") }
-        if fact.order != nil && !permitOrder {
+        fact.order = WindowLowering.compose(fact.order, over: orders[fact.source])
+        if fact.order != nil && !permitOrder && !isMap(v) {
             throw fail(node.name, "input '\(name)' is a transposed view; only a MatMul or Gemm can read a transposed stream")
         }
         return (v, fact)
+    }
+
+    /// Whether `v` is a feature map streamed in frames.
+    func isMap(_ v: QValue) -> Bool {
+        switch v {
+        case let .stream(s): return s.type.framesPerInference > 1
+        case let .pending(p): return p.map != nil
+        default: return false
+        }
+    }
+
+    /// The map info of stream `s` seen as model value `name` through `fact`.
+    func mapInfo(_ s: QStream, _ fact: LayoutFact, name: String) -> MapInfo? {
+        guard s.type.framesPerInference > 1 else { return nil }
+        let count = s.count
+        return MapInfo(order: fact.order ?? Array(0..<count), channels: s.type.frameSize, positions: Array(s.type.shape.dropLast()))
+    }
+
+    /// Per-element constants of `p`'s value as the epilogue indexes them: per channel of a map.
+    func forPending(_ v: [Float], _ p: Pending, at node: Node) throws -> [Float] {
+        guard let m = p.map, v.count > 1 else { return v }
+        guard let c = m.perChannel(v) else { throw fail(node.name, "a constant that varies across the positions of a feature map is not supported") }
+        return Set(c).count == 1 ? [c[0]] : c
+    }
+
+    /// The type of a stream of `p`'s shape with `element` and `quant`.
+    func streamType(_ p: Pending, _ element: ElementType, quant: Quantization?) -> TensorType {
+        guard let m = p.map else { return .vector(element, p.count, quant: quant) }
+        return .map(element, positions: m.positions, channels: p.count, quant: quant)
     }
 
     // MARK: input
@@ -142,12 +219,13 @@ struct QuantizedLowering {
         let users = graph.consumers(of: info.name)
         if let dt = graph.datatypes[info.name], dt != "FLOAT32" {
             guard let e = Self.element(finn: dt) else { throw fail("input '\(info.name)'", "datatype annotation '\(dt)' is not supported") }
-            let t = TensorType.vector(e, count, quant: .scale(1))
+            let t = inputType(e, quant: .scale(1), model: info.name)
             builder.setInput(t, model: info.name)
             values[info.name] = .stream(QStream(value: builder.input, type: t))
             calibrationInputs = state.options.calibration.map { $0.map { v in
                 e.kind == .bipolar ? (v >= 0 ? 1 : -1) : Swift.min(Swift.max(Int(v.rounded(.toNearestOrEven)), e.min), e.max)
             } }
+            if let l = builder.layouts[builder.input] { calibrationInputs = calibrationInputs.map(l.toStream) }
             state.notes.append("input '\(info.name)': \(dt) integers, passed as they are")
             return
         }
@@ -196,19 +274,37 @@ struct QuantizedLowering {
         let e: ElementType = signed ? .int(bits) : .uint(bits)
         inputQuantizer = InputQuantizer(scale: scale, zeroPoint: 0, lo: e.min, hi: e.max, order: .roundAddClamp,
                                         source: "LUTForge: \(e) at the power-of-two scale \(fmt(Double(scale))) covering the calibration range")
-        let t = TensorType.vector(e, count, quant: .scale(Double(scale)))
+        let t = inputType(e, quant: .scale(Double(scale)), model: info.name)
         builder.setInput(t, model: info.name)
         values[info.name] = .stream(QStream(value: builder.input, type: t))
         calibrationInputs = state.options.calibration.map { row in row.map { hostQuantize($0, inputQuantizer!) } }
+        if let l = builder.layouts[builder.input] { calibrationInputs = calibrationInputs.map(l.toStream) }
         state.notes.append("input '\(info.name)' is float: quantized on the host to \(e) at scale 2^\(Int(log2(Double(scale)))) (--input-bits \(bits)); inputs on that grid are exact")
     }
 
+    /// The input stream's type: a vector, or a map when a window op reads it (channels-last, on the host
+    /// or already in the model's order).
+    mutating func inputType(_ e: ElementType, quant: Quantization, model: String) -> TensorType {
+        let shape = state.shapes[model] ?? []
+        let count = max(shape.reduce(1, *), 1)
+        if channelsLastInput, shape.count >= 3 {
+            orders[model] = WindowLowering.channelsLast(shape)
+            builder.layouts[builder.input] = .channelsLast(channels: shape[1])
+            return WindowLowering.mapType(e, modelShape: shape, quant: quant)
+        }
+        if let view = WindowLowering.channelsLastView(of: model, in: graph, state: state) {
+            return WindowLowering.mapType(e, modelShape: view, quant: quant)
+        }
+        return .vector(e, count, quant: quant)
+    }
+
     mutating func declareQuantizedInput(_ e: ElementType, scale: Float, zeroPoint: Int, count: Int, at q: Node, integerSeen: Bool = false) {
-        let t = TensorType.vector(e, count, quant: .scale(Double(scale), zeroPoint: zeroPoint))
+        let t = inputType(e, quant: .scale(Double(scale), zeroPoint: zeroPoint), model: q.outputs[0])
         builder.setInput(t, model: q.outputs[0])
         values[q.outputs[0]] = .stream(QStream(value: builder.input, type: t, integerSeen: integerSeen))
         values[q.inputs[0]] = .floatInput
         calibrationInputs = state.options.calibration.map { row in row.map { hostQuantize($0, inputQuantizer!) } }
+        if let l = builder.layouts[builder.input] { calibrationInputs = calibrationInputs.map(l.toStream) }
         state.notes.append("input quantizer: \(inputQuantizer!.source) runs on the host; the design takes \(e) integers")
     }
 
@@ -368,7 +464,9 @@ struct QuantizedLowering {
             values[out] = .pending(try pending(node.inputs[0], at: node).appending(.clip(l, h), node.name))
         case let .batchNormalization(eps):
             let shape = state.shapes[node.inputs[0]] ?? []
-            values[out] = .pending(try pending(node.inputs[0], at: node).appending(try batchNorm(node, shape: shape, epsilon: eps), node.name))
+            let base = try pending(node.inputs[0], at: node)
+            guard case let .affine(s, b) = try batchNorm(node, shape: shape, epsilon: eps) else { return }
+            values[out] = .pending(base.appending(.affine(scale: try forPending(s, base, at: node), bias: try forPending(b, base, at: node)), node.name))
         case let .cast(to):
             let (v, _) = try lookup(node.inputs[0], at: node)
             guard !to.isInteger else { throw fail(node.name, "Cast to \(to.rawValue) is not supported inside the datapath") }
@@ -395,19 +493,25 @@ struct QuantizedLowering {
             throw fail(node.name, "Sigmoid in a quantized model is not supported yet (quantize before and after it, and LUTForge will need a table kernel)")
         case .shape, .gather:
             throw fail(node.name, "\(node.op.onnxName) of a non-constant tensor is not supported")
-        case .conv, .convInteger, .qLinearConv, .maxPool, .averagePool, .globalAveragePool, .globalMaxPool, .pad:
-            throw fail(node.name, "\(node.op.onnxName) is parsed but convolutions are lowered in a later release")
+        case .conv, .convInteger, .qLinearConv:
+            try convolution(node)
+        case .maxPool, .averagePool, .globalAveragePool, .globalMaxPool:
+            try pool(node)
+        case .pad:
+            try foldPad(node)
         }
     }
 
     /// The value at `name` as a pending epilogue (a stream becomes the start of one).
     func pending(_ name: String, at node: Node) throws -> Pending {
-        let (v, _) = try lookup(name, at: node)
+        let (v, fact) = try lookup(name, at: node)
         switch v {
         case let .pending(p): return p
         case let .stream(s):
             guard !s.integerSeen else { throw fail(node.name, "reads a QuantizeLinear output without DequantizeLinear") }
-            return Pending(linear: nil, sources: [s], start: .stream(scale: s.scales, zeroPoint: s.zeroPoints), ops: [], nodes: [], count: s.count)
+            let map = mapInfo(s, fact, name: name)
+            return Pending(linear: nil, sources: [s], start: .stream(scale: s.scales, zeroPoint: s.zeroPoints), ops: [], nodes: [],
+                           count: map?.channels ?? s.count, map: map)
         case .floatInput: throw fail(node.name, "reads the float model input directly; quantize it first")
         case .constant, .quantizedConstant: throw fail(node.name, "computes on constants only (should have been folded)")
         }
@@ -427,7 +531,8 @@ struct QuantizedLowering {
         }
         if let c = constant(b) ?? constant(a) {
             let x = constant(b) != nil ? node.inputs[0] : node.inputs[1]
-            let cv = try expand(c, to: shape, at: node)
+            let base = try pending(x, at: node)
+            let cv = try forPending(try expand(c, to: shape, at: node), base, at: node)
             let first = constant(b) != nil
             let op: ScalarOp
             switch node.op {
@@ -438,7 +543,7 @@ struct QuantizedLowering {
                 guard first else { throw fail(node.name, "division of a constant by a stream is not supported") }
                 op = .div(cv)
             }
-            values[out] = .pending(try pending(x, at: node).appending(op, node.name))
+            values[out] = .pending(base.appending(op, node.name))
             return
         }
         // Two streams: a join, as float32 adds the two dequantized values (Sub negates the second).
@@ -451,20 +556,25 @@ struct QuantizedLowering {
 
     mutating func join(_ node: Node, negateSecond: Bool) throws {
         var streams: [QStream] = []
+        var maps: [MapInfo?] = []
         for name in node.inputs {
-            let (v, _) = try lookup(name, at: node)
+            let (v, fact) = try lookup(name, at: node)
             switch v {
-            case let .stream(s) where !s.integerSeen: streams.append(s)
+            case let .stream(s) where !s.integerSeen:
+                streams.append(s)
+                maps.append(mapInfo(s, fact, name: name))
             case .pending:
                 throw fail(node.name, "\(node.op.onnxName) of a value that is not quantized: put a quantizer (Quant, QuantizeLinear) on each branch before the join")
             default: throw fail(node.name, "\(node.op.onnxName) inputs must be quantized streams")
             }
         }
-        guard streams[0].count == streams[1].count else { throw fail(node.name, "\(node.op.onnxName) of streams of different sizes (broadcasting is not supported)") }
+        guard streams[0].count == streams[1].count, maps[0] == maps[1] else {
+            throw fail(node.name, "\(node.op.onnxName) of streams of different sizes or layouts (broadcasting is not supported)")
+        }
         let sb = streams[1].scales.map { negateSecond ? -$0 : $0 }
         values[node.outputs[0]] = .pending(Pending(linear: nil, sources: streams, start: .sum(scaleA: streams[0].scales, zeroA: streams[0].zeroPoints,
                                                                                               scaleB: sb, zeroB: streams[1].zeroPoints),
-                                                   ops: [], nodes: [node.name], count: streams[0].count))
+                                                   ops: [], nodes: [node.name], count: maps[0]?.channels ?? streams[0].count, map: maps[0]))
     }
 
     mutating func linear(_ node: Node) throws {
@@ -588,15 +698,15 @@ struct QuantizedLowering {
         switch node.op {
         case let .quant(signed, narrow, rounding):
             let (s, z, bits) = try quantParameters(node)
-            let se = try expand(FloatTensor(shape: graph.initializers[node.inputs[1]]!.shape, data: s), to: shape, at: node)
-            let ze = try expand(FloatTensor(shape: graph.initializers[node.inputs[2]]!.shape, data: z), to: shape, at: node)
+            let se = try forPending(try expand(FloatTensor(shape: graph.initializers[node.inputs[1]]!.shape, data: s), to: shape, at: node), p, at: node)
+            let ze = try forPending(try expand(FloatTensor(shape: graph.initializers[node.inputs[2]]!.shape, data: z), to: shape, at: node), p, at: node)
             guard ze.allSatisfy({ $0.rounded() == $0 }) else { throw fail(node.name, "zero point is not an integer") }
             quantizer = .quant(scale: se, zeroPoint: ze, bits: bits, signed: signed, narrow: narrow, rounding: rounding)
             quant = Quantization(scales: se.map(Double.init), zeroPoints: ze.map { bits == 1 && signed ? 0 : Int($0) })
         case .bipolarQuant:
             guard let s = graph.initializers[node.inputs[1]] else { throw fail(node.name, "scale must be a constant") }
             quantizer = .bipolar
-            quant = Quantization(scales: try expand(s, to: shape, at: node).map(Double.init))
+            quant = Quantization(scales: try forPending(try expand(s, to: shape, at: node), p, at: node).map(Double.init))
         case let .multiThreshold(_, outScale, outBias, layout):
             guard let t = graph.initializers[node.inputs[1]], t.rank == 2 else { throw fail(node.name, "thresholds must be a constant [channels, steps] tensor") }
             let offset = outBias / outScale
@@ -611,7 +721,11 @@ struct QuantizedLowering {
             let perElement = t.shape[0] != 1
             if perElement {
                 guard t.shape[0] == c else { throw fail(node.name, "\(t.shape[0]) threshold rows for \(c) channels") }
-                for i in 0..<n { let ch = (i / st[channelAxis]) % c; rows += t.data[(ch * steps)..<((ch + 1) * steps)] }
+                let channelOf = (0..<n).map { ($0 / st[channelAxis]) % c }
+                // A map's epilogue elements are its stream channels: the model channel of any element in each.
+                let perStreamChannel = p.map.flatMap { $0.perChannel(channelOf) } ?? channelOf
+                guard p.map == nil || perStreamChannel.count == p.count else { throw fail(node.name, "the thresholds' channel axis is not the map's") }
+                for ch in perStreamChannel { rows += t.data[(ch * steps)..<((ch + 1) * steps)] }
             } else {
                 rows = t.data
             }
@@ -626,9 +740,10 @@ struct QuantizedLowering {
             let a = axis < 0 ? axis + shape.count : axis
             let stt = FloatInterpreter.strides(shape)
             let n = shape.reduce(1, *)
-            let se = s.count == 1 ? [s.data[0]] : (0..<n).map { s.data[($0 / stt[a]) % shape[a]] }
+            let se = try forPending(s.count == 1 ? [s.data[0]] : (0..<n).map { s.data[($0 / stt[a]) % shape[a]] }, p, at: node)
             let zv = z?.integerValues ?? [0]
-            let ze = zv.count == 1 ? [zv[0]] : (0..<n).map { zv[($0 / stt[a]) % shape[a]] }
+            let zeAll = zv.count == 1 ? [zv[0]] : (0..<n).map { zv[($0 / stt[a]) % shape[a]] }
+            guard let ze = p.map.map({ $0.perChannel(zeAll) }) ?? zeAll else { throw fail(node.name, "zero points vary across the positions of a feature map") }
             quantizer = .quantizeLinear(scale: se, zeroPoint: ze, range: range)
             quant = Quantization(scales: se.map(Double.init), zeroPoints: ze)
             integerSeen = true
@@ -638,8 +753,8 @@ struct QuantizedLowering {
             }
             let os = version == 2 ? graph.initializers[node.inputs[4]] : nil
             guard let ob = graph.initializers[node.inputs[version == 2 ? 5 : 4]], ob.count == 1, ib.count == 1 else { throw fail(node.name, "Trunc bit widths must be scalar constants") }
-            let se = try expand(s, to: shape, at: node), ze = try expand(z, to: shape, at: node)
-            let ose = try os.map { try expand($0, to: shape, at: node) }
+            let se = try forPending(try expand(s, to: shape, at: node), p, at: node), ze = try forPending(try expand(z, to: shape, at: node), p, at: node)
+            let ose = try os.map { try forPending(try expand($0, to: shape, at: node), p, at: node) }
             // Version 1 has no `signed` attribute and does not clamp: its integers are signed
             // exactly when its input's are (a stream's element type; an accumulator is signed).
             let truncSigned = version == 2 ? signed : (p.linear != nil || !p.ops.isEmpty || p.sources.contains { $0.type.element.min < 0 })
@@ -658,7 +773,18 @@ struct QuantizedLowering {
         }
         var full = p
         full.nodes.append(node.name)
-        values[out] = .stream(try realize(full, quantizer, quant: quant, integerSeen: integerSeen, at: node))
+        let stream = try realize(full, quantizer, quant: quant, integerSeen: integerSeen, at: node)
+        values[out] = .stream(stream)
+        noteMap(out, stream.value, full.map)
+    }
+
+    /// Records the stream order of model value `model` (a map streamed in frames) and its layout for the host.
+    mutating func noteMap(_ model: String, _ value: String, _ map: MapInfo?) {
+        guard let m = map else { return }
+        if m.order != Array(0..<m.order.count) { orders[model] = m.order }
+        if let shape = state.shapes[model], shape.count >= 3, m.order == WindowLowering.channelsLast(shape) {
+            builder.layouts[value] = .channelsLast(channels: shape[1])
+        }
     }
 
     // MARK: realization
@@ -666,7 +792,7 @@ struct QuantizedLowering {
     /// Emits the kernels that turn `p`'s integers into the quantizer's integers exactly.
     mutating func realize(_ p: Pending, _ q: ClosingQuantizer, quant: Quantization, integerSeen: Bool, at node: Node) throws -> QStream {
         let epi = Epilogue(start: p.start, ops: p.ops, quantizer: q, nodes: p.nodes)
-        let outType = TensorType.vector(q.element, p.count, quant: quant)
+        let outType = streamType(p, q.element, quant: quant)
         if let plan = p.linear {
             let options = state.options.options(name: plan.name, nodes: plan.nodes)
             if options.kind == .lut { return try realizeLUT(plan, epi, outType, options: options, at: node, integerSeen: integerSeen) }
@@ -782,7 +908,7 @@ struct QuantizedLowering {
         let sx = Double(x.scales.first ?? 1)
         let layer = FloatLayer(name: plan.name, weight: plan.rows.enumerated().map { n, row in row.map { Float(Double($0) * plan.accScale[n] / sx) } },
                                bias: plan.biases.enumerated().map { n, b in Float(Double(b) * plan.accScale[n]) })
-        let calibration = try builder.evaluate(x.value, on: calibrationInputs)
+        let calibration = WindowLowering.frames(try builder.evaluate(x.value, on: calibrationInputs), size: plan.rows.first?.count ?? 1)
         let (kernel, notes, units) = try LUTLowering.lower(ctx, layer: layer, output: .raw, options: options.lut, calibration: calibration,
                                                           seed: state.options.seed &+ UInt64(builder.nodes.count) << 32)
         state.notes += notes
@@ -1012,12 +1138,23 @@ struct QuantizedLowering {
 
     mutating func concat(_ node: Node) throws {
         guard case let .concat(axis) = node.op else { return }
-        let rank = state.shapes[node.outputs[0]]?.count ?? 1
-        guard axis == -1 || axis == rank - 1 else { throw fail(node.name, "Concat is supported along the last axis only") }
+        let outShape = state.shapes[node.outputs[0]] ?? []
+        let rank = outShape.count
         var streams: [QStream] = []
+        var maps = 0
         for name in node.inputs {
-            guard case let .stream(s) = try lookup(name, at: node).0 else { throw fail(node.name, "Concat inputs must be quantized streams") }
+            let (v, fact) = try lookup(name, at: node)
+            guard case let .stream(s) = v else { throw fail(node.name, "Concat inputs must be quantized streams") }
+            if let shape = state.shapes[name], shape.count >= 3, fact.order == WindowLowering.channelsLast(shape), s.type.framesPerInference > 1 { maps += 1 }
+            else if fact.order != nil { throw fail(node.name, "Concat of a transposed view is not supported") }
             streams.append(s)
+        }
+        // Feature maps join along the channels, frame by frame; vectors along their last axis.
+        if maps == streams.count {
+            guard axis == 1 || axis == 1 - rank else { throw fail(node.name, "Concat of feature maps is supported along the channels (axis 1) only") }
+            guard Set(streams.map { $0.type.framesPerInference }).count == 1 else { throw fail(node.name, "Concat of maps of different sizes") }
+        } else {
+            guard maps == 0, axis == -1 || axis == rank - 1 else { throw fail(node.name, "Concat is supported along the last axis only") }
         }
         let k = ConcatKernel(inputTypes: streams.map(\.type))
         guard streams.allSatisfy({ $0.type.element == streams[0].type.element && $0.type.quant == streams[0].type.quant }) else {
@@ -1025,6 +1162,9 @@ struct QuantizedLowering {
         }
         let out = builder.add(builder.fresh("cat"), sourceNodes: [node.name], kernel: k, inputs: streams.map(\.value), model: node.outputs[0])
         values[node.outputs[0]] = .stream(QStream(value: out, type: k.outputType, integerSeen: streams[0].integerSeen))
+        if maps > 0 {
+            noteMap(node.outputs[0], out, MapInfo(order: WindowLowering.channelsLast(outShape), channels: outShape[1], positions: Array(outShape.dropFirst(2))))
+        }
     }
 }
 
