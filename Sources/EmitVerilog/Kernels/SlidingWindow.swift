@@ -16,7 +16,7 @@ extension SlidingWindowKernel: VerilogKernel {
             ("H", "\(height)"), ("W", "\(width)"), ("C", "\(channels)"), ("KH", "\(kernelHeight)"), ("KW", "\(kernelWidth)"),
             ("SH", "\(strideHeight)"), ("SW", "\(strideWidth)"), ("DH", "\(dilationHeight)"), ("DW", "\(dilationWidth)"),
             ("PT", "\(padTop)"), ("PL", "\(padLeft)"), ("OH", "\(outHeight)"), ("OW", "\(outWidth)"), ("GROUPS", "\(groups)"),
-            ("X_BITS", "\(x.bits)"), ("PAD", verilogLiteral(padValue, bits: x.bits)),
+            ("X_BITS", "\(x.bits)"), ("PAD", verilogLiteral(padValue, bits: x.bits)), ("NB", "\(memories[0].width)"),
             ("NR_FILE", memory("nr")), ("NC_FILE", memory("nc")),
         ], ports: [
             ("clk", "clk"), ("rst", "rst"),
