@@ -4,7 +4,8 @@
 # Verilator, Yosys, Icarus, g++, Boost and make from Debian; the Xilinx ap_types
 # headers (ap_int.h, hls_stream.h, ...) taken from the PyPI hls4ml wheel into
 # .deps/ap_types; and one Python environment, .deps/venv, with the reference tools
-# the tests compare against (qonnx's executor, onnxruntime, onnx, numpy). Nothing
+# the tests compare against (qonnx's executor, onnxruntime, onnx, numpy) and scikit-learn
+# (its bundled digits train the CNN example). Nothing
 # of it is committed. Safe to run again: what is present is kept.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,11 +32,13 @@ if [ ! -f "$ap/ap_int.h" ] || [ ! -f "$ap/hls_stream.h" ]; then
 fi
 # The Python environment of the reference tools, pinned so references do not drift.
 venv="$root/.deps/venv"
-python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1"
-if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy" >/dev/null 2>&1; then
-  echo "setup: creating $venv with $python_packages"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
+python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1 scikit-learn==1.9.1"
+if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy, sklearn" >/dev/null 2>&1; then
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "setup: creating $venv"
+    python3 -m venv "$venv"
+  fi
+  echo "setup: installing $python_packages into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $python_packages
 fi
 echo "setup: verilator $(verilator --version | cut -d' ' -f2), yosys $(yosys -V | cut -d' ' -f2), $(iverilog -V 2>/dev/null | head -n1 | cut -d' ' -f1-4), $(g++ --version | head -n1), ap_types in $ap, python tools in $venv"

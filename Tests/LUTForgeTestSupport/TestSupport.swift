@@ -204,6 +204,12 @@ public enum GeneratedData {
 
     /// The directory `scripts/testdata/<script>` wrote.
     public static func directory(_ script: String) throws -> String {
+        try directory(script: "scripts/testdata/\(script)") { [$0] }
+    }
+
+    /// The directory the Python script at `script` (relative to the repository) wrote, given
+    /// the arguments `arguments(directory)`; run once per test process.
+    public static func directory(script: String, arguments: (String) -> [String]) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         if let d = cached[script] { return d }
@@ -211,7 +217,7 @@ public enum GeneratedData {
             throw CheckFailure(description: "\(projectPython) is missing: run scripts/setup.sh (it installs qonnx and onnxruntime)")
         }
         let dir = temporaryDirectory("lutforge-data")
-        let r = try runCommand(projectPython, ["\(repositoryRoot)/scripts/testdata/\(script)", dir])
+        let r = try runCommand(projectPython, ["\(repositoryRoot)/\(script)"] + arguments(dir))
         guard r.status == 0 else { throw CheckFailure(description: "\(script) failed: \(r.stderr.suffix(2000))") }
         cached[script] = dir
         return dir

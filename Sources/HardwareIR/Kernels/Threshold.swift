@@ -49,15 +49,21 @@ public struct ThresholdKernel: KernelDefinition {
     /// Threshold `j` of channel `c`.
     public func threshold(_ c: Int, _ j: Int) -> Int { thresholds[c * thresholdCount + j] }
 
-    /// The output for element value `x` of channel `c`.
+    /// The output for element value `x` of channel `c` (a binary search: the row is sorted).
     public func apply(_ x: Int, channel c: Int) -> Int {
-        var level = 0
-        if descending[c] {
-            for j in 0..<thresholdCount where x <= threshold(c, j) { level += 1 }
-        } else {
-            for j in 0..<thresholdCount where x >= threshold(c, j) { level += 1 }
+        base + step * Self.level(x, row: thresholds, from: c * thresholdCount, count: thresholdCount, descending: descending[c])
+    }
+
+    /// The count of thresholds `row[from ..< from + count]` that `x` passes: ascending rows count
+    /// `t <= x`, descending rows `t >= x`; both are a prefix of the sorted row.
+    @inline(__always)
+    public static func level(_ x: Int, row: [Int], from: Int, count: Int, descending: Bool) -> Int {
+        var lo = from, hi = from + count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if descending ? x <= row[mid] : x >= row[mid] { lo = mid + 1 } else { hi = mid }
         }
-        return base + step * level
+        return lo - from
     }
 
     /// `RTL/lf_threshold.v` compares each element while it loads (ROM read, then compare and

@@ -1,5 +1,7 @@
 // calibrate-activations: runs the float model on the calibration vectors and
-// records the range of every value (the model input included).
+// records the range of every value (the model input included). An already-quantized
+// model reads only its input's range (for LUTForge's own input quantizer when the
+// model has none), so in that mode the float model is not run.
 import ModelGraph
 import Quantize
 import ReferenceEngine
@@ -22,7 +24,12 @@ public struct CalibrateActivations: Pass {
             throw LoweringError.calibration(file: state.file, reason: "vectors contain NaN or infinity")
         }
         var lo: [String: Float] = [:], hi: [String: Float] = [:]
-        for v in vectors {
+        if state.mode != .float {
+            let input = state.graph.inputs[0].name
+            lo[input] = vectors.lazy.compactMap { $0.min() }.min() ?? 0
+            hi[input] = vectors.lazy.compactMap { $0.max() }.max() ?? 0
+        }
+        for v in vectors where state.mode == .float {
             let env: [String: FloatTensor]
             do { env = try FloatInterpreter.evaluate(state.graph, input: v) } catch let e as FloatInterpreterError {
                 throw LoweringError.unsupported(file: state.file, node: e.node, reason: e.reason)

@@ -977,7 +977,12 @@ struct QuantizedLowering {
         let tType = Arith.signedType(min(table.min() ?? 0, x.min - 1), max(table.max() ?? 0, x.max + 1), minimum: x.storage.bits + 1)!
         let kernel = ThresholdKernel(inputType: sourceType, outputType: outType, channels: channels, thresholdCount: levels, thresholdType: tType,
                                      thresholds: table, descending: descending, base: bipolar ? -1 : outRange.lowerBound, step: bipolar ? 2 : 1)
-        let checked = try enumerate(epi, domains: domains, at: node) { v, i in kernel.apply(v, channel: i % channels) }
+        // The kernel's own rule (ThresholdKernel.level) on its own tables, without copying the kernel per value.
+        let (rows, down, first, unit) = (kernel.thresholds, kernel.descending, kernel.base, kernel.step)
+        let checked = try enumerate(epi, domains: domains, at: node) { v, i in
+            let c = i % channels
+            return first + unit * ThresholdKernel.level(v, row: rows, from: c * levels, count: levels, descending: down[c])
+        }
         state.notes.append(note(node, "thresholds (\(levels) per channel)", checked: checked, domains: domains))
         return builder.add(builder.fresh("th"), sourceNodes: epi.nodes, kernel: kernel, inputs: [source], model: model)
     }
