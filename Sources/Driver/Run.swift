@@ -14,7 +14,7 @@ extension Driver {
         } else {
             program = try lower(CompileOptions(model: target, output: ""))
         }
-        let outputs = try inputVectors(inputs, program: program).vectors.map { try IntegerEngine.run(program, $0) }
+        let outputs = try IntegerEngine.run(program, batch: inputVectors(inputs, program: program).vectors)
         guard let layout = program.layouts[program.output] else { return outputs }
         return outputs.map(layout.toModel)
     }

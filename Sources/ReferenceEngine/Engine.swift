@@ -98,6 +98,27 @@ public enum IntegerEngine {
         try evaluateAll(program, input, threads: threads)[program.output]!
     }
 
+    /// Runs the whole program on a batch of input vectors, the vectors split across `threads`
+    /// threads (each vector on one thread); the outputs in input order.
+    public static func run(_ program: Program, batch: [[Int]], threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [[Int]] {
+        let chunks = max(1, min(threads, batch.count))
+        guard chunks > 1 else { return try batch.map { try run(program, $0) } }
+        let results = UnsafeMutableBufferPointer<[Int]>.allocate(capacity: batch.count)
+        results.initialize(repeating: [])
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        let failure = FirstError()
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for i in stride(from: c * batch.count / chunks, to: (c + 1) * batch.count / chunks, by: 1) {
+                do { results[i] = try run(program, batch[i]) } catch { failure.record(error) }
+            }
+        }
+        if let error = failure.error { throw error }
+        return Array(results)
+    }
+
     /// `clamp((acc·M + C) >> S, type)` after checking `acc·M + C` against `scaledType`.
     @inline(__always)
     static func requantize(_ acc: Int, _ q: Requantizer, scaled scaledType: IntType, to range: ClosedRange<Int>, halfEven: Bool = false, node: String) throws -> Int {

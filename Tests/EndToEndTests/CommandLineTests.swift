@@ -55,6 +55,27 @@ struct CommandLineTests {
         try compileFails(text, mentioning: [text])
     }
 
+    @Test("CNN graphs LUTForge cannot map (a padded AveragePool without count_include_pad, a Pad before a Relu) are one line naming the node")
+    func cnnErrors() throws {
+        func cnn(_ tail: [Node]) -> Graph {
+            var inits: [String: FloatTensor] = ["w": FloatTensor(shape: [4, 2, 3, 3], data: (0..<72).map { Float($0 % 7) / 7 - 0.4 })]
+            inits["b"] = FloatTensor(shape: [4], data: [0.1, -0.1, 0.2, 0])
+            let conv = Node(name: "conv_a", op: .conv(ConvAttributes(kernelShape: [3, 3], strides: nil, pads: [1, 1, 1, 1], dilations: nil, group: 1, autoPad: "NOTSET")),
+                            inputs: ["x", "w", "b"], outputs: ["c"])
+            return Graph(name: "cnn", inputs: [ValueInfo(name: "x", shape: [1, 2, 6, 6])], outputs: [ValueInfo(name: "y", shape: [nil])],
+                         nodes: [conv] + tail, initializers: inits)
+        }
+        let dir = temporaryDirectory()
+        let pool = PoolAttributes(kernelShape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], dilations: nil, autoPad: "NOTSET", ceilMode: false)
+        let avg = try writeModel(cnn([Node(name: "avg_pool_1", op: .averagePool(pool, countIncludePad: false), inputs: ["c"], outputs: ["y"])]), in: dir, name: "avg")
+        try compileFails(avg, mentioning: [avg, "avg_pool_1", "count_include_pad"])
+        var g = cnn([Node(name: "pad_2", op: .pad(pads: nil, value: nil), inputs: ["c", "pads"], outputs: ["p"]),
+                     Node(name: "relu_3", op: .relu, inputs: ["p"], outputs: ["y"])])
+        g.initializers["pads"] = FloatTensor(shape: [8], ints: [0, 0, 1, 1, 0, 0, 1, 1])
+        let pad = try writeModel(g, in: dir, name: "pad")
+        try compileFails(pad, mentioning: [pad, "pad_2", "right before"])
+    }
+
     @Test("an unknown device or a bad clock is one line listing the known devices, and no output")
     func badTarget() throws {
         let model = "\(digitsExample)/digits.onnx"
