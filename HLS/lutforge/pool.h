@@ -4,6 +4,8 @@
 #ifndef LUTFORGE_POOL_H
 #define LUTFORGE_POOL_H
 
+#include <hls_stream.h>
+
 #include "lutforge/pragma.h"
 
 namespace lutforge {
@@ -25,13 +27,14 @@ LF_LOOP(CHANNEL)
     }
 }
 
-// A FIFO is the identity on the values.
-template <class X_T, unsigned N, class Y_T>
-void fifo_copy(const X_T x[N], Y_T y[N]) {
+// A FIFO is the identity on the values; its depth is the depth of the stream it
+// writes (the top's STREAM pragma).
+template <class T, unsigned N>
+void fifo_copy(hls::stream<T> &in, hls::stream<T> &out) {
 LF_LOOP(COPY)
     for (unsigned i = 0; i < N; i++) {
         LF_HLS(PIPELINE II = 1)
-        y[i] = Y_T(x[i]);
+        out.write(in.read());
     }
 }
 

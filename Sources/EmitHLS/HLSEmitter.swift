@@ -8,8 +8,17 @@ import HardwareIR
 public protocol HLSKernel: KernelDefinition {
     /// Its config struct and constant arrays, named after `name`.
     func hlsParameters(name: String, comment: String) -> String
-    /// The statements computing `output` from `inputs` (arrays the top declares, with their element types).
+    /// The statements computing one frame of `output` from one frame of each input (arrays
+    /// the kernel's process declares, with their element types).
     func hlsCall(name: String, inputs: [(array: String, type: String)], output: (array: String, type: String)) -> [String]
+    /// For kernels that stream rather than work frame by frame (the sliding window, the
+    /// FIFO): the statements of their process, reading the stream `input` and writing
+    /// `output`; nil for frame kernels.
+    func hlsStreamCall(name: String, input: (stream: String, type: String), output: String) -> [String]?
+}
+
+extension HLSKernel {
+    public func hlsStreamCall(name: String, input: (stream: String, type: String), output: String) -> [String]? { nil }
 }
 
 /// Why the HLS sources could not be written.
@@ -138,54 +147,127 @@ public enum HLSEmitter {
         return s + "\n#endif\n"
     }
 
+    /// The top function: a dataflow region of one process per kernel, connected by
+    /// `hls::stream`s, one per edge (a value read by several kernels is copied to each
+    /// reader's stream by a fork process). Frame kernels read a frame of each input,
+    /// compute it with the array kernel of `HLS/`, and write the frame; the sliding window
+    /// streams through its line buffer; a FIFO's stream gets its depth.
     static func top(_ p: Program) throws -> String {
         let ids = identifiers(p)
         let x = ids.values[p.input]!
+        // The stream each reader (node index, port) reads, and the streams each value feeds.
+        var readers: [String: [(node: Int, port: Int)]] = [:]
+        for (i, n) in p.nodes.enumerated() { for (port, v) in n.inputs.enumerated() { readers[v, default: []].append((i, port)) } }
+        readers[p.output, default: []].append((p.nodes.count, 0))
+        var readStream: [String: String] = [:]  // "node:port" -> stream
+        var processes: [String] = []
+        var calls: [String] = []
+        var streams: [(name: String, type: String, depth: Int?)] = []
+        func edges(_ v: String) -> [String] {
+            let r = readers[v] ?? []
+            if r.count == 1 { return ["s_\(ids.values[v]!.dropFirst(2))"] }
+            return r.indices.map { "e_\(ids.values[v]!.dropFirst(2))_\($0)" }
+        }
+        // A value's producer writes `s_<v>`; with several readers a fork copies it to `e_<v>_<k>`.
+        func connect(_ v: String) {
+            let t = "\(ids.values[v]!)_t", base = "s_\(ids.values[v]!.dropFirst(2))"
+            let r = readers[v] ?? []
+            streams.append((base, t, nil))
+            if r.count > 1 {
+                let outs = edges(v)
+                for o in outs { streams.append((o, t, nil)) }
+                let count = p.values[v]!.count
+                processes.append("""
+                static void fork_\(base.dropFirst(2))(hls::stream<\(t)> &in, \(outs.map { "hls::stream<\(t)> &\($0)" }.joined(separator: ", "))) {
+                LF_LOOP(FORK)
+                    for (unsigned i = 0; i < \(count); i++) {
+                        LF_HLS(PIPELINE II = 1)
+                        const \(t) v = in.read();
+                \(outs.map { "        \($0).write(v);" }.joined(separator: "\n"))
+                    }
+                }
+
+                """)
+                calls.append("fork_\(base.dropFirst(2))(\(base), \(outs.joined(separator: ", ")));")
+            }
+            for (k, reader) in r.enumerated() { readStream["\(reader.node):\(reader.port)"] = r.count > 1 ? edges(v)[k] : base }
+        }
+        processes.append("""
+        static void read_input(hls::stream<input_t> &in, hls::stream<\(x)_t> &out) {
+        LF_LOOP(READ)
+            for (unsigned i = 0; i < \(p.inputCount); i++) {
+                LF_HLS(PIPELINE II = 1)
+                out.write(\(x)_t(in.read()));
+            }
+        }
+
+
+        """)
+        calls.append("read_input(in, s_\(x.dropFirst(2)));")
+        connect(p.input)
+        for (i, (node, name)) in zip(p.nodes, ids.nodes).enumerated() {
+            let k = node.kernel.base as! any HLSKernel
+            let y = ids.values[node.output]!, yt = "\(y)_t", out = "s_\(y.dropFirst(2))"
+            let ins = node.inputs.enumerated().map { port, v in (stream: readStream["\(i):\(port)"]!, type: "\(ids.values[v]!)_t") }
+            let params = ins.enumerated().map { j, e in "hls::stream<\(e.type)> &i\(j)" }.joined(separator: ", ") + ", hls::stream<\(yt)> &o"
+            var body = ""
+            if let lines = k.hlsStreamCall(name: name, input: (stream: "i0", type: ins[0].type), output: "o") {
+                for line in lines { body += "    \(line)\n" }
+            } else {
+                let frames = node.schedule.frames
+                let outFrame = p.values[node.output]!.count / frames
+                let inFrames = node.inputs.map { p.values[$0]!.count / frames }
+                var decl = ""
+                for (j, e) in ins.enumerated() { decl += "    static \(e.type) x\(j)[\(inFrames[j])];\n" }
+                decl += "    static \(yt) y[\(outFrame)];\n"
+                body += decl + "LF_LOOP(FRAMES)\n    for (unsigned f = 0; f < \(frames); f++) {\n"
+                for (j, _) in ins.enumerated() {
+                    body += "    LF_LOOP(LOAD\(j))\n        for (unsigned i = 0; i < \(inFrames[j]); i++) {\n            LF_HLS(PIPELINE II = 1)\n            x\(j)[i] = i\(j).read();\n        }\n"
+                }
+                let call = k.hlsCall(name: name, inputs: ins.enumerated().map { j, e in (array: "x\(j)", type: e.type) }, output: (array: "y", type: yt))
+                for line in call { body += "        \(line)\n" }
+                body += "    LF_LOOP(EMIT)\n        for (unsigned i = 0; i < \(outFrame); i++) {\n            LF_HLS(PIPELINE II = 1)\n            o.write(y[i]);\n        }\n    }\n"
+            }
+            processes.append("// \(node.name): \(node.kind)\nstatic void p_\(name)(\(params)) {\n\(body)}\n\n")
+            calls.append("p_\(name)(\(ins.map(\.stream).joined(separator: ", ")), \(out));")
+            connect(node.output)
+            if let depth = node.schedule.fifoDepth { streams[streams.firstIndex { $0.name == out }!].depth = depth }
+        }
+        let y = ids.values[p.output]!
+        let last = readStream["\(p.nodes.count):0"]!
+        processes.append("""
+        static void write_output(hls::stream<\(y)_t> &in, hls::stream<output_t> &out) {
+        LF_LOOP(WRITE)
+            for (unsigned i = 0; i < \(p.outputCount); i++) {
+                LF_HLS(PIPELINE II = 1)
+                out.write(output_t(in.read()));
+            }
+        }
+
+        """)
+        calls.append("write_output(\(last), out);")
         var s = banner(p) + """
         #include "lutforge_top.h"
 
         #include "lutforge/pragma.h"
         #include "params.h"
 
+
+        """
+        s += processes.joined()
+        s += """
         void lutforge_top(hls::stream<input_t> &in, hls::stream<output_t> &out) {
             LF_HLS(INTERFACE axis port = in)
             LF_HLS(INTERFACE axis port = out)
-            \(x)_t \(x)[\(p.inputCount)];
-            LF_LOOP(READ)
-            for (unsigned i = 0; i < \(p.inputCount); i++) {
-                LF_HLS(PIPELINE II = 1)
-                \(x)[i] = \(x)_t(in.read());
-            }
+            LF_HLS(DATAFLOW)
 
         """
-        for (node, name) in zip(p.nodes, ids.nodes) {
-            let k = node.kernel.base as! any HLSKernel
-            let y = ids.values[node.output]!
-            s += "    static \(y)_t \(y)[\(p.values[node.output]!.count)];\n"
-            let sched = node.schedule
-            let frames = sched.script == nil && sched.fifoDepth == nil ? sched.frames : 1
-            if frames > 1 {
-                // Frame by frame: the kernel's arrays are one frame of each port.
-                let inputs = node.inputs.enumerated().map { i, v in (array: "&\(ids.values[v]!)[f * \(sched.inputBeats[i])]", type: "\(ids.values[v]!)_t") }
-                s += "    LF_LOOP(FRAMES_\(name))\n    for (unsigned f = 0; f < \(frames); f++) {\n"
-                for line in k.hlsCall(name: name, inputs: inputs, output: (array: "&\(y)[f * \(sched.outputBeats)]", type: "\(y)_t")) { s += "        \(line)\n" }
-                s += "    }\n"
-            } else {
-                let inputs = node.inputs.map { (array: ids.values[$0]!, type: "\(ids.values[$0]!)_t") }
-                for line in k.hlsCall(name: name, inputs: inputs, output: (array: y, type: "\(y)_t")) { s += "    \(line)\n" }
-            }
+        for st in streams {
+            s += "    hls::stream<\(st.type)> \(st.name)(\"\(st.name)\");\n"
+            if let d = st.depth { s += "    LF_HLS(STREAM variable = \(st.name) depth = \(d))\n" }
         }
-        let y = ids.values[p.output]!
-        s += """
-            LF_LOOP(WRITE)
-            for (unsigned i = 0; i < \(p.outputCount); i++) {
-                LF_HLS(PIPELINE II = 1)
-                out.write(output_t(\(y)[i]));
-            }
-        }
-
-        """
-        return s
+        for c in calls { s += "    \(c)\n" }
+        return s + "}\n"
     }
 
     static let makefile = """

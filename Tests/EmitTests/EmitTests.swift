@@ -157,13 +157,25 @@ struct EmitTests {
             CHECK: typedef ap_int<16> requant_t;
             """)
         try fileCheck(try #require(files["lutforge_top.cpp"]), """
+            CHECK: static void read_input(hls::stream<input_t> &in, hls::stream<v_x0_t> &out) {
+            CHECK: static void p_fc0(hls::stream<v_x0_t> &i0, hls::stream<v_x1_t> &o) {
+            CHECK-NEXT: static v_x0_t x0[3];
+            CHECK-NEXT: static v_x1_t y[5];
+            CHECK: x0[i] = i0.read();
+            CHECK: fc0_config::requant_t fc0_r[5];
+            CHECK-NEXT: lutforge::dsp_chain<v_x0_t, fc0_config>(x0, fc0_r, fc0_values, fc0_offsets, fc0_bias, fc0_mult, fc0_shift, fc0_roff);
+            CHECK-NEXT: lutforge::lookup<fc0_config::requant_t, v_x1_t, 5, -128>(fc0_r, y, fc0_table);
+            CHECK: o.write(y[i]);
+            CHECK: lutforge::dsp_chain<v_x1_t, fc1_config>(x0, y,
+            CHECK: out.write(output_t(in.read()));
+            CHECK: void lutforge_top(hls::stream<input_t> &in, hls::stream<output_t> &out) {
             CHECK: LF_HLS(INTERFACE axis port = in)
-            CHECK: v_x1_t v_x1[5];
-            CHECK-NEXT: fc0_config::requant_t fc0_r[5];
-            CHECK-NEXT: lutforge::dsp_chain<v_x0_t, fc0_config>(v_x0, fc0_r, fc0_values, fc0_offsets, fc0_bias, fc0_mult, fc0_shift, fc0_roff);
-            CHECK-NEXT: lutforge::lookup<fc0_config::requant_t, v_x1_t, 5, -128>(fc0_r, v_x1, fc0_table);
-            CHECK: lutforge::dsp_chain<v_x1_t, fc1_config>(v_x1, v_x2,
-            CHECK: out.write(output_t(v_x2[i]));
+            CHECK: LF_HLS(DATAFLOW)
+            CHECK: hls::stream<v_x1_t> s_x1("s_x1");
+            CHECK: read_input(in, s_x0);
+            CHECK-NEXT: p_fc0(s_x0, s_x1);
+            CHECK-NEXT: p_fc1(s_x1, s_x2);
+            CHECK-NEXT: write_output(s_x2, out);
             """)
         try fileCheck(try #require(files["vitis_hls.tcl"]), """
             CHECK: set_top lutforge_top

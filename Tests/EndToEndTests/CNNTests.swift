@@ -94,6 +94,10 @@ struct CNNTests {
         let fifoName = program.nodes.first { $0.kind == FIFOKernel.kind }!
         for i in bare.nodes.indices { bare.nodes[i].inputs = bare.nodes[i].inputs.map { $0 == fifoName.output ? fifoName.inputs[0] : $0 } }
         #expect(throws: ProgramError.self) { try bare.timing() }
+        // The HLS top is a dataflow region whose skip-branch stream has the FIFO's depth.
+        let top = try String(contentsOfFile: "\(dir)/hls/lutforge_top.cpp", encoding: .utf8)
+        #expect(top.contains("LF_HLS(DATAFLOW)") && top.contains("depth = \(fifos[0].depth))"))
+        #expect(top.contains("lutforge::sliding_window<") && top.contains("static void fork_"))
         try verifyCNN(program, dir, src)
         for seed in [1, 2] {
             var options = VerifyOptions(design: dir)

@@ -1,4 +1,4 @@
-// HLS instance of the sliding-window generator (HLS/lutforge/sliding_window.h).
+// HLS instance of the sliding-window generator (HLS/lutforge/sliding_window.h), a streaming process.
 import HardwareIR
 
 extension SlidingWindowKernel: HLSKernel {
@@ -17,7 +17,10 @@ extension SlidingWindowKernel: HLSKernel {
         """
     }
 
-    public func hlsCall(name n: String, inputs: [(array: String, type: String)], output: (array: String, type: String)) -> [String] {
-        ["lutforge::sliding_window<\(inputs[0].type), \(n)_config>(\(inputs[0].array), \(output.array));"]
+    /// Streams: the generator reads positions as windows need them (HLS/lutforge/sliding_window.h).
+    public func hlsCall(name: String, inputs: [(array: String, type: String)], output: (array: String, type: String)) -> [String] { [] }
+
+    public func hlsStreamCall(name n: String, input: (stream: String, type: String), output: String) -> [String]? {
+        ["lutforge::sliding_window<\(input.type), \(n)_config>(\(input.stream), \(output));"]
     }
 }
