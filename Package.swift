@@ -21,7 +21,7 @@ let package = Package(
         ]),
         .target(name: "Quantize", dependencies: ["ModelGraph"]),
         .target(name: "HardwareIR"),
-        .target(name: "ReferenceEngine", dependencies: ["ModelGraph", "HardwareIR"]),
+        .target(name: "ReferenceEngine", dependencies: ["ModelGraph", "ModelImport", "HardwareIR"]),
         .target(name: "Lowering", dependencies: ["ModelGraph", "Quantize", "HardwareIR", "ReferenceEngine"]),
         .target(name: "EmitVerilog", dependencies: ["HardwareIR"]),
         .target(name: "EmitHLS", dependencies: ["HardwareIR"]),

@@ -5,7 +5,8 @@
 # headers (ap_int.h, hls_stream.h, ...) taken from the PyPI hls4ml wheel into
 # .deps/ap_types; and one Python environment, .deps/venv, with the reference tools
 # the tests compare against (qonnx's executor, onnxruntime, onnx, numpy) and scikit-learn
-# (its bundled digits train the CNN example). Nothing
+# (its bundled digits train the CNN example), torch and transformers (tiny checkpoints
+# for the transformer tests). Nothing
 # of it is committed. Safe to run again: what is present is kept.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,8 +33,10 @@ if [ ! -f "$ap/ap_int.h" ] || [ ! -f "$ap/hls_stream.h" ]; then
 fi
 # The Python environment of the reference tools, pinned so references do not drift.
 venv="$root/.deps/venv"
-python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1 scikit-learn==1.9.1"
-if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy, sklearn" >/dev/null 2>&1; then
+# torch (PyPI's CUDA build, about 2.5 min and 5.7 GB) and transformers write the tiny
+# Hugging Face checkpoints the transformer tests compare against.
+python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1 scikit-learn==1.9.1 torch==2.15.0 transformers==5.24.0 safetensors==0.8.0"
+if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy, sklearn, torch, transformers, safetensors" >/dev/null 2>&1; then
   if [ ! -x "$venv/bin/python" ]; then
     echo "setup: creating $venv"
     python3 -m venv "$venv"

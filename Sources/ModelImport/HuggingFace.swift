@@ -87,7 +87,15 @@ public struct TransformerConfig: Sendable, Equatable {
         maxPositions = try int("max_position_embeddings", 2048)
         typeVocabSize = architecture == .bert ? try int("type_vocab_size", 2) : 0
         normEpsilon = try double(architecture == .bert ? "layer_norm_eps" : "rms_norm_eps", architecture == .bert ? 1e-12 : 1e-6)
-        ropeTheta = try double("rope_theta", 10000)
+        // transformers 5 writes rope_parameters {rope_theta, rope_type}; older versions a top-level rope_theta.
+        let rope = json["rope_parameters"] as? [String: Any] ?? [:]
+        if let type = rope["rope_type"] as? String, type != "default" { throw fail("rope_type '\(type)' is not supported (default)") }
+        if let theta = rope["rope_theta"] {
+            guard let d = (theta as? NSNumber)?.doubleValue, d.isFinite, d > 0 else { throw fail("'rope_theta' must be a positive number, got \(theta)") }
+            ropeTheta = d
+        } else {
+            ropeTheta = try double("rope_theta", 10000)
+        }
         tiedEmbeddings = json["tie_word_embeddings"] as? Bool ?? (architecture == .bert)
         activation = json["hidden_act"] as? String ?? (architecture == .bert ? "gelu" : "silu")
         guard heads % kvHeads == 0 else { throw fail("\(heads) attention heads are not a multiple of \(kvHeads) key/value heads") }
