@@ -148,3 +148,55 @@ enum WindowLowering {
         .map(element, positions: Array(shape.dropFirst(2)), channels: shape[1], quant: quant)
     }
 }
+
+extension LoweringState {
+    /// A constant Pad whose readers all satisfy `takesPadding` (the window ops of the
+    /// pipeline, named `readers` in the error): its spatial pads, folded into theirs.
+    func foldedPad(_ node: Node, readers: String, _ takesPadding: (Op) -> Bool) throws -> WindowLowering.FoldedPad {
+        switch WindowLowering.spatialPads(node, graph, shape: shapes[node.inputs[0]] ?? []) {
+        case let .failure(e): throw unsupported(node.name, e.reason)
+        case let .success(p):
+            let consumers = graph.consumers(of: node.outputs[0])
+            guard !consumers.isEmpty, consumers.allSatisfy({ takesPadding($0.op) }) else {
+                throw unsupported(node.name, "a Pad is supported only right before a \(readers), which take its padding")
+            }
+            return p
+        }
+    }
+
+    /// The window geometry of a window op on a map of `shape` (with a folded Pad's pads), every
+    /// window starting inside the padded map.
+    func windowGeometry(_ node: Node, shape: [Int], weight: [Int]?, pad: WindowLowering.FoldedPad?) throws -> WindowGeometry {
+        switch WindowLowering.geometry(node, inputShape: shape, weightShape: weight, extraPads: pad?.pads) {
+        case let .failure(e): throw unsupported(node.name, e.reason)
+        case let .success(g):
+            guard WindowLowering.covers(g) else { throw unsupported(node.name, "a window starts beyond the map") }
+            return g
+        }
+    }
+
+    /// The integer a padding position of `x` reads: the real value `value` (0: the zero point) on its grid.
+    func padInteger(_ value: Float, _ x: QStream, at node: Node) throws -> Int {
+        let s = x.type.quant?.scales.first ?? 1, z = x.type.quant?.zeroPoints.first ?? 0
+        let q = Double(value) / s
+        guard q.rounded() == q, x.type.element.contains(Int(q) + z) else {
+            throw unsupported(node.name, "the pad value \(value) is not on the input's integer grid (scale \(fmt(s)))")
+        }
+        return Int(q) + z
+    }
+
+    /// What a pool node computes: an average (a sum, then a division) or a max, over windows
+    /// or the whole map. A padded AveragePool must count the padding (`count_include_pad = 1`).
+    func poolKind(_ node: Node, _ g: WindowGeometry, folded: Bool) throws -> (average: Bool, global: Bool) {
+        switch node.op {
+        case .maxPool: return (false, false)
+        case let .averagePool(_, include):
+            if g.padded && !include && !folded {
+                throw unsupported(node.name, "AveragePool with padding and count_include_pad = 0 divides border windows by fewer elements; LUTForge supports count_include_pad = 1 or no padding")
+            }
+            return (true, false)
+        case .globalAveragePool: return (true, true)
+        default: return (false, true)
+        }
+    }
+}

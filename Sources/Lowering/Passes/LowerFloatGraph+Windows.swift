@@ -9,15 +9,8 @@ import Quantize
 extension FloatLowering {
     /// A constant Pad whose readers are all window ops: folded into their padding.
     mutating func foldPad(_ node: Node) throws {
-        let shape = state.shapes[node.inputs[0]] ?? []
-        switch WindowLowering.spatialPads(node, graph, shape: shape) {
-        case let .failure(e): throw fail(node.name, e.reason)
-        case let .success(p):
-            let readers = graph.consumers(of: node.outputs[0])
-            guard !readers.isEmpty, readers.allSatisfy({ switch $0.op { case .conv, .maxPool, .averagePool: true; default: false } }) else {
-                throw fail(node.name, "a Pad is supported only right before a Conv, MaxPool or AveragePool, which take its padding")
-            }
-            foldedPads[node.outputs[0]] = p
+        foldedPads[node.outputs[0]] = try state.foldedPad(node, readers: "Conv, MaxPool or AveragePool") {
+            switch $0 { case .conv, .maxPool, .averagePool: true; default: false }
         }
     }
 
@@ -40,25 +33,6 @@ extension FloatLowering {
         return (s, shape, pad)
     }
 
-    func geometry(_ node: Node, shape: [Int], weight: [Int]?, pad: WindowLowering.FoldedPad?) throws -> WindowGeometry {
-        switch WindowLowering.geometry(node, inputShape: shape, weightShape: weight, extraPads: pad?.pads) {
-        case let .failure(e): throw fail(node.name, e.reason)
-        case let .success(g):
-            guard WindowLowering.covers(g) else { throw fail(node.name, "a window starts beyond the map") }
-            return g
-        }
-    }
-
-    /// The integer a padding position reads: the real value `value` on the grid of `x`.
-    func padInteger(_ value: Float, _ x: QStream, at node: Node) throws -> Int {
-        let s = x.type.quant?.scales.first ?? 1, z = x.type.quant?.zeroPoints.first ?? 0
-        let q = Double(value) / s
-        guard q.rounded() == q, x.type.element.contains(Int(q) + z) else {
-            throw fail(node.name, "the pad value \(value) is not on the input's integer grid (scale \(fmt(s)))")
-        }
-        return Int(q) + z
-    }
-
     /// Conv: a window generator, then the layer's kernel on every window.
     mutating func conv(_ node: Node) throws {
         guard case let .conv(a) = node.op else { return }
@@ -70,8 +44,8 @@ extension FloatLowering {
         guard groups >= 1, cin % groups == 0, cout % groups == 0, w.shape.count == shape.count, w.shape[1] * groups == cin else {
             throw fail(node.name, "weight \(w.shape) and group \(groups) do not fit \(cin) input channels")
         }
-        let g = try geometry(node, shape: shape, weight: w.shape, pad: pad)
-        let padValue = try padInteger(pad?.value ?? 0, x, at: node)
+        let g = try state.windowGeometry(node, shape: shape, weight: w.shape, pad: pad)
+        let padValue = try state.padInteger(pad?.value ?? 0, x, at: node)
         let window = WindowLowering.slidingWindow(x.type, channels: cin, g, padValue: padValue, groups: groups)
         let wv = builder.add(builder.fresh("win"), sourceNodes: [node.name], kernel: window, inputs: [x.value], model: nil)
         let windows = QStream(value: wv, type: window.outputType)
@@ -102,26 +76,14 @@ extension FloatLowering {
     mutating func pool(_ node: Node) throws {
         let (x, shape, pad) = try windowInput(node)
         let c = shape[1]
-        let g = try geometry(node, shape: shape, weight: nil, pad: pad)
+        let g = try state.windowGeometry(node, shape: shape, weight: nil, pad: pad)
         let outShape = state.shapes[node.outputs[0]] ?? [1, c] + g.output
-        let global: Bool
-        var average = false
-        switch node.op {
-        case .maxPool: global = false
-        case let .averagePool(_, include):
-            global = false
-            average = true
-            if g.padded && !include && pad == nil {
-                throw fail(node.name, "AveragePool with padding and count_include_pad = 0 divides border windows by fewer elements; LUTForge supports count_include_pad = 1 or no padding")
-            }
-        case .globalAveragePool: (global, average) = (true, true)
-        default: global = true
-        }
+        let (average, global) = try state.poolKind(node, g, folded: pad != nil)
         var source = x
         var nodes = [node.name]
         if !global {
             // Padding is the real value 0 for an average (or a folded Pad's value), and never wins a max.
-            let padValue = average || pad != nil ? try padInteger(pad?.value ?? 0, x, at: node) : x.type.element.min
+            let padValue = average || pad != nil ? try state.padInteger(pad?.value ?? 0, x, at: node) : x.type.element.min
             let window = WindowLowering.slidingWindow(x.type, channels: c, g, padValue: padValue)
             let wv = builder.add(builder.fresh("win"), sourceNodes: [node.name], kernel: window, inputs: [x.value], model: nil)
             source = QStream(value: wv, type: window.outputType)

@@ -9,18 +9,10 @@ import ModelGraph
 import ReferenceEngine
 
 extension QuantizedLowering {
+    /// A constant Pad whose readers are all window ops: folded into their padding.
     mutating func foldPad(_ node: Node) throws {
-        let shape = state.shapes[node.inputs[0]] ?? []
-        switch WindowLowering.spatialPads(node, graph, shape: shape) {
-        case let .failure(e): throw fail(node.name, e.reason)
-        case let .success(p):
-            let readers = graph.consumers(of: node.outputs[0])
-            guard !readers.isEmpty, readers.allSatisfy({
-                switch $0.op { case .conv, .convInteger, .qLinearConv, .maxPool, .averagePool: true; default: false }
-            }) else {
-                throw fail(node.name, "a Pad is supported only right before a convolution, MaxPool or AveragePool, which take its padding")
-            }
-            foldedPads[node.outputs[0]] = p
+        foldedPads[node.outputs[0]] = try state.foldedPad(node, readers: "convolution, MaxPool or AveragePool") {
+            switch $0 { case .conv, .convInteger, .qLinearConv, .maxPool, .averagePool: true; default: false }
         }
     }
 
@@ -43,25 +35,6 @@ extension QuantizedLowering {
         }
         guard s.type.quant?.isPerTensor != false else { throw fail(node.name, "a window op needs a per-tensor quantized input") }
         return (s, shape, pad)
-    }
-
-    func windowGeometry(_ node: Node, shape: [Int], weight: [Int]?, pad: WindowLowering.FoldedPad?) throws -> WindowGeometry {
-        switch WindowLowering.geometry(node, inputShape: shape, weightShape: weight, extraPads: pad?.pads) {
-        case let .failure(e): throw fail(node.name, e.reason)
-        case let .success(g):
-            guard WindowLowering.covers(g) else { throw fail(node.name, "a window starts beyond the map") }
-            return g
-        }
-    }
-
-    /// The integer a padding position reads: the real value `value` (0: the zero point) on the grid of `x`.
-    func padInteger(_ value: Float, _ x: QStream, at node: Node) throws -> Int {
-        let s = Double(x.scales[0]), z = x.zeroPoints[0]
-        let q = Double(value) / s
-        guard q.rounded() == q, x.type.element.contains(Int(q) + z) else {
-            throw fail(node.name, "the pad value \(value) is not on the input's integer grid (scale \(fmt(s)))")
-        }
-        return Int(q) + z
     }
 
     /// Conv on Quant'd (or integer) weights, ConvInteger and QLinearConv.
@@ -132,8 +105,8 @@ extension QuantizedLowering {
         guard groups >= 1, cin % groups == 0, cout % groups == 0, wShape.count == shape.count, wShape[1] * groups == cin else {
             throw fail(node.name, "weight \(wShape) and group \(groups) do not fit \(cin) input channels")
         }
-        let g = try windowGeometry(node, shape: shape, weight: wShape, pad: pad)
-        let padValue = try padInteger(pad?.value ?? 0, x, at: node)
+        let g = try state.windowGeometry(node, shape: shape, weight: wShape, pad: pad)
+        let padValue = try state.padInteger(pad?.value ?? 0, x, at: node)
         guard padValue == xZero else { throw fail(node.name, "the padding value is not the input's zero point") }
         let window = WindowLowering.slidingWindow(x.type, channels: cin, g, padValue: padValue, groups: groups)
         let wv = builder.add(builder.fresh("win"), sourceNodes: [node.name], kernel: window, inputs: [x.value], model: nil)
@@ -179,22 +152,12 @@ extension QuantizedLowering {
         guard !x.integerSeen else { throw fail(node.name, "\(node.op.onnxName) of a QuantizeLinear output needs a DequantizeLinear first") }
         guard x.scales[0] > 0 else { throw fail(node.name, "a pool needs a positive scale") }
         let c = shape[1]
-        let g = try windowGeometry(node, shape: shape, weight: nil, pad: pad)
+        let g = try state.windowGeometry(node, shape: shape, weight: nil, pad: pad)
         let outShape = state.shapes[node.outputs[0]] ?? [1, c] + g.output
-        var average = false, global = false
-        switch node.op {
-        case .maxPool: break
-        case let .averagePool(_, include):
-            average = true
-            if g.padded && !include && pad == nil {
-                throw fail(node.name, "AveragePool with padding and count_include_pad = 0 divides border windows by fewer elements; LUTForge supports count_include_pad = 1 or no padding")
-            }
-        case .globalAveragePool: (average, global) = (true, true)
-        default: global = true
-        }
+        let (average, global) = try state.poolKind(node, g, folded: pad != nil)
         var source = x
         if !global {
-            let padValue = average || pad != nil ? try padInteger(pad?.value ?? 0, x, at: node) : x.type.element.min
+            let padValue = average || pad != nil ? try state.padInteger(pad?.value ?? 0, x, at: node) : x.type.element.min
             if pad != nil && !average, case let .maxPool(p) = node.op, (p.pads ?? []).contains(where: { $0 > 0 }) {
                 throw fail(node.name, "a Pad before a MaxPool that pads itself is not supported")
             }
