@@ -163,24 +163,19 @@ public enum HLSEmitter {
         var processes: [String] = []
         var calls: [String] = []
         var streams: [(name: String, type: String, depth: Int?)] = []
-        func edges(_ v: String) -> [String] {
-            let r = readers[v] ?? []
-            if r.count == 1 { return ["s_\(ids.values[v]!.dropFirst(2))"] }
-            return r.indices.map { "e_\(ids.values[v]!.dropFirst(2))_\($0)" }
-        }
-        // A value's producer writes `s_<v>`; with several readers a fork copies it to `e_<v>_<k>`.
+        // A value's producer writes `s_<v>`; with several readers a fork copies it to `e_<v>_<k>`, one per reader.
         func connect(_ v: String) {
-            let t = "\(ids.values[v]!)_t", base = "s_\(ids.values[v]!.dropFirst(2))"
+            let t = "\(ids.values[v]!)_t", id = ids.values[v]!.dropFirst(2), base = "s_\(id)"
             let r = readers[v] ?? []
             streams.append((base, t, nil))
+            var outs = [base]
             if r.count > 1 {
-                let outs = edges(v)
+                outs = r.indices.map { "e_\(id)_\($0)" }
                 for o in outs { streams.append((o, t, nil)) }
-                let count = p.values[v]!.count
                 processes.append("""
-                static void fork_\(base.dropFirst(2))(hls::stream<\(t)> &in, \(outs.map { "hls::stream<\(t)> &\($0)" }.joined(separator: ", "))) {
+                static void fork_\(id)(hls::stream<\(t)> &in, \(outs.map { "hls::stream<\(t)> &\($0)" }.joined(separator: ", "))) {
                 LF_LOOP(FORK)
-                    for (unsigned i = 0; i < \(count); i++) {
+                    for (unsigned i = 0; i < \(p.values[v]!.count); i++) {
                         LF_HLS(PIPELINE II = 1)
                         const \(t) v = in.read();
                 \(outs.map { "        \($0).write(v);" }.joined(separator: "\n"))
@@ -188,9 +183,9 @@ public enum HLSEmitter {
                 }
 
                 """)
-                calls.append("fork_\(base.dropFirst(2))(\(base), \(outs.joined(separator: ", ")));")
+                calls.append("fork_\(id)(\(base), \(outs.joined(separator: ", ")));")
             }
-            for (k, reader) in r.enumerated() { readStream["\(reader.node):\(reader.port)"] = r.count > 1 ? edges(v)[k] : base }
+            for (k, reader) in r.enumerated() { readStream["\(reader.node):\(reader.port)"] = outs[k] }
         }
         processes.append("""
         static void read_input(hls::stream<input_t> &in, hls::stream<\(x)_t> &out) {

@@ -13,6 +13,12 @@ extension SlidingWindowKernel: HLSKernel {
             static const int oh = \(outHeight), ow = \(outWidth), groups = \(groups);
             static const long long pad = \(padValue);
         };
+        static const \(HLSEmitter.storageType(.uint(needBits))) \(n)_nr[\(outHeight)] = {
+        \(HLSEmitter.list(needRows))
+        };
+        static const \(HLSEmitter.storageType(.uint(needBits))) \(n)_nc[\(outWidth)] = {
+        \(HLSEmitter.list(needColumns))
+        };
 
         """
     }
@@ -21,6 +27,6 @@ extension SlidingWindowKernel: HLSKernel {
     public func hlsCall(name: String, inputs: [(array: String, type: String)], output: (array: String, type: String)) -> [String] { [] }
 
     public func hlsStreamCall(name n: String, input: (stream: String, type: String), output: String) -> [String]? {
-        ["lutforge::sliding_window<\(input.type), \(n)_config>(\(input.stream), \(output));"]
+        ["lutforge::sliding_window<\(input.type), \(n)_config>(\(input.stream), \(output), \(n)_nr, \(n)_nc);"]
     }
 }

@@ -82,21 +82,9 @@ public struct SlidingWindowKernel: KernelDefinition {
         return (row, column, c)
     }
 
-    /// Input positions (row-major) a window needs loaded: one past its last position inside the map.
-    public func need(_ oy: Int, _ ox: Int) -> Int {
-        var row = -1
-        for ky in stride(from: kernelHeight - 1, through: 0, by: -1) {
-            let r = oy * strideHeight - padTop + ky * dilationHeight
-            if r >= 0 && r < height { row = r; break }
-        }
-        var column = -1
-        for kx in stride(from: kernelWidth - 1, through: 0, by: -1) {
-            let c = ox * strideWidth - padLeft + kx * dilationWidth
-            if c >= 0 && c < width { column = c; break }
-        }
-        guard row >= 0, column >= 0 else { return 0 }
-        return row * width + column + 1
-    }
+    /// Input beats window `(oy, ox)` needs loaded (its need-table entries: `nr + nc − C`, 0 for
+    /// a window wholly in the padding).
+    public func needBeats(_ nr: Int, _ nc: Int) -> Int { nr == 0 || nc == 0 ? 0 : nr + nc - channels }
 
     /// `RTL/lf_sliding_window.v`: for each window in raster order, load the positions it still
     /// needs (channels of each), then emit it from the line buffer (the cycle after the last
@@ -104,14 +92,16 @@ public struct SlidingWindowKernel: KernelDefinition {
     public var schedule: KernelSchedule {
         var steps: [ScheduleStep] = []
         var loaded = 0
-        for oy in 0..<outHeight {
-            for ox in 0..<outWidth {
-                let n = max(need(oy, ox), loaded)
-                steps.append(ScheduleStep(load: [(n - loaded) * channels], busy: 0, emit: windowSize))
+        let rows = needRows, columns = needColumns
+        for nr in rows {
+            for nc in columns {
+                let n = max(needBeats(nr, nc), loaded)
+                steps.append(ScheduleStep(load: [n - loaded], busy: 0, emit: windowSize))
                 loaded = n
             }
         }
-        if loaded < height * width { steps.append(ScheduleStep(load: [(height * width - loaded) * channels], busy: 0, emit: 0)) }
+        let all = height * width * channels
+        if loaded < all { steps.append(ScheduleStep(load: [all - loaded], busy: 0, emit: 0)) }
         return .scripted(steps)
     }
 
@@ -133,28 +123,32 @@ public struct SlidingWindowKernel: KernelDefinition {
             + ", line buffer \(bufferRows) rows"]
     }
 
-    /// The need tables of `RTL/lf_sliding_window.v`: per window row `nr` = (its last map row · W + 1) · C,
-    /// per window column `nc` = (its last map column + 1) · C, 0 where the window holds no map position,
-    /// so a window needs `nr + nc − C` beats loaded.
+    /// The need table of window rows: per `oy`, (the last map row the window covers · W + 1) · C,
+    /// 0 when it covers none. With `needColumns`, a window needs `nr + nc − C` beats loaded
+    /// (0 when either is 0). RTL/lf_sliding_window.v and HLS/lutforge/sliding_window.h read them.
+    public var needRows: [Int] {
+        (0..<outHeight).map { oy in
+            let rows = (0..<kernelHeight).map { oy * strideHeight - padTop + $0 * dilationHeight }.filter { $0 >= 0 && $0 < height }
+            return rows.last.map { ($0 * width + 1) * channels } ?? 0
+        }
+    }
+
+    /// The need table of window columns: per `ox`, (the last map column covered + 1) · C, 0 for none.
+    public var needColumns: [Int] {
+        (0..<outWidth).map { ox in
+            let columns = (0..<kernelWidth).map { ox * strideWidth - padLeft + $0 * dilationWidth }.filter { $0 >= 0 && $0 < width }
+            return columns.last.map { ($0 + 1) * channels } ?? 0
+        }
+    }
+
+    /// Bits of a need-table entry.
+    public var needBits: Int { Arith.indexBits(height * width * channels + channels + 1) }
+
+    /// The need tables `nr` and `nc` (`needRows`, `needColumns`).
     public var memories: [MemoryImage] {
-        let bits = Arith.indexBits(height * width * channels + channels + 1)
-        var nr = MemoryImage(suffix: "nr", width: bits), nc = MemoryImage(suffix: "nc", width: bits)
-        for oy in 0..<outHeight {
-            var last = -1
-            for ky in 0..<kernelHeight {
-                let r = oy * strideHeight - padTop + ky * dilationHeight
-                if r >= 0 && r < height { last = r }
-            }
-            nr.append([(last < 0 ? 0 : (last * width + 1) * channels, bits)])
-        }
-        for ox in 0..<outWidth {
-            var last = -1
-            for kx in 0..<kernelWidth {
-                let c = ox * strideWidth - padLeft + kx * dilationWidth
-                if c >= 0 && c < width { last = c }
-            }
-            nc.append([(last < 0 ? 0 : (last + 1) * channels, bits)])
-        }
+        var nr = MemoryImage(suffix: "nr", width: needBits), nc = MemoryImage(suffix: "nc", width: needBits)
+        for v in needRows { nr.append([(v, needBits)]) }
+        for v in needColumns { nc.append([(v, needBits)]) }
         return [nr, nc]
     }
 }
