@@ -37,9 +37,7 @@ struct CNNExampleTests {
         all.simulators = []
         let accuracy = try #require(try Driver.verify(all).accuracy)
         #expect(accuracy.count == 449)
-        let x = try NPY.read(path: "\(src)/X_test.npy")
-        let width = x.values.count / x.shape[0]
-        try NPY.write(NPYArray(shape: [vectors] + x.shape.dropFirst(), dtype: .float32, values: Array(x.values.prefix(vectors * width))), to: "\(dir)/../first.npy")
+        try writeFirstRows(of: "\(src)/X_test.npy", count: vectors, to: "\(dir)/../first.npy")
         var some = VerifyOptions(design: dir)
         some.inputs = "\(dir)/../first.npy"
         expectBitExact(try Driver.verify(some), program, vectors: vectors)

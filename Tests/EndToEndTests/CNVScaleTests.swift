@@ -29,9 +29,7 @@ struct CNVScaleTests {
         let want = try NPY.read(path: "\(src)/expected_logits.npy").rows.map { $0.map { Int($0) } }
         #expect(Set(want).count == want.count, "the 8 reference images have distinct logits")
         #expect(outputs == want, "\(zip(outputs, want).filter { $0.0 != $0.1 }.count) of \(want.count) images differ from qonnx")
-        let x = try NPY.read(path: "\(src)/inputs.npy")
-        let width = x.values.count / x.shape[0]
-        try NPY.write(NPYArray(shape: [2, width], dtype: x.dtype, values: Array(x.values.prefix(2 * width))), to: "\(dir)/../two.npy")
+        try writeFirstRows(of: "\(src)/inputs.npy", count: 2, to: "\(dir)/../two.npy")
         var verify = VerifyOptions(design: dir)
         verify.inputs = "\(dir)/../two.npy"
         verify.simulators = ["verilator", "csim"]

@@ -223,3 +223,10 @@ public enum GeneratedData {
         return dir
     }
 }
+
+/// Writes the first `count` rows of the `.npy` at `source` (same dtype and row shape) to `path`.
+public func writeFirstRows(of source: String, count: Int, to path: String) throws {
+    let a = try NPY.read(path: source)
+    let width = a.values.count / max(a.shape[0], 1)
+    try NPY.write(NPYArray(shape: [count] + a.shape.dropFirst(), dtype: a.dtype, values: Array(a.values.prefix(count * width))), to: path)
+}
