@@ -85,14 +85,9 @@ public struct SafeTensorsFile: Sendable {
         guard let e = entries[name] else { throw ImportError.invalidTensor(file: path, tensor: name, reason: "not in the file") }
         return data.withUnsafeBytes { raw in
             let base = raw.baseAddress!.advanced(by: e.bytes.lowerBound)
-            func u16(_ i: Int) -> UInt16 { UInt16(base.load(fromByteOffset: 2 * i, as: UInt8.self)) | UInt16(base.load(fromByteOffset: 2 * i + 1, as: UInt8.self)) << 8 }
+            func u16(_ i: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             switch e.dtype {
-            case .f32:
-                return (0..<e.count).map { i in
-                    var bits: UInt32 = 0
-                    for b in 0..<4 { bits |= UInt32(base.load(fromByteOffset: 4 * i + b, as: UInt8.self)) << (8 * UInt32(b)) }
-                    return Float(bitPattern: bits)
-                }
+            case .f32: return (0..<e.count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
             case .bf16: return (0..<e.count).map { Float(bitPattern: UInt32(u16($0)) << 16) }
             case .f16: return (0..<e.count).map { Self.half(u16($0)) }
             }

@@ -63,9 +63,9 @@ public struct TransformerFloat: Sendable {
         let t = q.count, group = heads / kvHeads, scale = 1 / Double(hd).squareRoot()
         return (0..<t).map { i in
             var out = [Float](repeating: 0, count: heads * hd)
+            let visible = (0..<t).filter { j in (!causal || j <= i) && (mask?[j] ?? 1) != 0 }
             for h in 0..<heads {
                 let kh = h / group
-                let visible = (0..<t).filter { j in (!causal || j <= i) && (mask?[j] ?? 1) != 0 }
                 let scores = visible.map { j in
                     var dot = 0.0
                     for d in 0..<hd { dot += Double(q[i][h * hd + d]) * Double(k[j][kh * hd + d]) }
