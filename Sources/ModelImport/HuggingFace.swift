@@ -168,6 +168,7 @@ public struct HuggingFaceCheckpoint: Sendable {
             guard e.shape == shape else {
                 throw ImportError.invalidTensor(file: weights.source, tensor: name, reason: "shape \(e.shape), config.json implies \(shape)")
             }
+            guard e.dtype.isWeight else { throw ImportError.invalidTensor(file: weights.source, tensor: name, reason: e.dtype.unsupported) }
         }
     }
 

@@ -6,12 +6,27 @@ import Foundation
 
 /// One `.safetensors` file, memory-mapped.
 public struct SafeTensorsFile: Sendable {
-    /// Element types LUTForge reads.
+    /// Element types of the format; LUTForge reads weights in the float ones (F32, F16, BF16).
+    /// Others (a BERT checkpoint's I64 `position_ids`) may stand in a file beside the weights.
     public enum DType: String, Sendable, CaseIterable {
         case f32 = "F32", f16 = "F16", bf16 = "BF16"
+        case f64 = "F64", i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
 
         /// Bytes per element.
-        public var size: Int { self == .f32 ? 4 : 2 }
+        public var size: Int {
+            switch self {
+            case .f64, .i64: 8
+            case .f32, .i32: 4
+            case .f16, .bf16, .i16: 2
+            case .i8, .u8, .bool: 1
+            }
+        }
+
+        /// The dtypes weights may have.
+        public static let weights: [DType] = [.f32, .f16, .bf16]
+        public var isWeight: Bool { Self.weights.contains(self) }
+        /// `dtype 'F64' is not supported (F32, F16, BF16)`.
+        public var unsupported: String { "dtype '\(rawValue)' is not supported (\(Self.weights.map(\.rawValue).joined(separator: ", ")))" }
     }
 
     /// A tensor's header entry.
@@ -61,7 +76,7 @@ public struct SafeTensorsFile: Sendable {
                 throw invalid("header entry needs dtype, shape and data_offsets")
             }
             guard let dtype = DType(rawValue: dt) else {
-                throw invalid("dtype '\(dt)' is not supported (\(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw invalid("dtype '\(dt)' is not supported (\(DType.weights.map(\.rawValue).joined(separator: ", ")))")
             }
             guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) < Int.max / 4 else {
                 throw invalid("shape \(shape) is invalid")
@@ -83,6 +98,7 @@ public struct SafeTensorsFile: Sendable {
     /// The tensor `name` as Float (F16 and BF16 widened exactly).
     public func floats(_ name: String) throws -> [Float] {
         guard let e = entries[name] else { throw ImportError.invalidTensor(file: path, tensor: name, reason: "not in the file") }
+        guard e.dtype.isWeight else { throw ImportError.invalidTensor(file: path, tensor: name, reason: e.dtype.unsupported) }
         return data.withUnsafeBytes { raw in
             let base = raw.baseAddress!.advanced(by: e.bytes.lowerBound)
             func u16(_ i: Int) -> UInt16 { UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
@@ -90,6 +106,7 @@ public struct SafeTensorsFile: Sendable {
             case .f32: return (0..<e.count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
             case .bf16: return (0..<e.count).map { Float(bitPattern: UInt32(u16($0)) << 16) }
             case .f16: return (0..<e.count).map { Self.half(u16($0)) }
+            default: return []
             }
         }
     }

@@ -102,42 +102,47 @@ public struct TransformerFloat: Sendable {
         }
     }
 
-    /// A decoder's logits `[T][vocab]` for the token ids (positions `0..<T`).
-    public func decoderLogits(_ ids: [Int]) -> [[Float]] {
+    /// The weight `name` (without the checkpoint prefix) in float32, `nil` if the architecture has none.
+    public func weight(_ name: String) -> [Float]? { w[name]?.values }
+
+    /// A decoder's logits `[T][vocab]` for the token ids (positions `0..<T`). `probe` sees every
+    /// intermediate tensor by site name (`embed`, `<l>.q`, …; docs/numerics.md "Transformer integer numerics").
+    public func decoderLogits(_ ids: [Int], probe: ((String, [[Float]]) -> Void)? = nil) -> [[Float]] {
         let c = config, h = c.hiddenSize, hd = c.headDim
+        func see(_ site: String, _ v: [[Float]]) -> [[Float]] { probe?(site, v); return v }
         let embed = t("embed_tokens.weight")
-        var x = ids.map { Array(embed[($0 * h)..<(($0 + 1) * h)]) }
+        var x = see("embed", ids.map { Array(embed[($0 * h)..<(($0 + 1) * h)]) })
         for l in 0..<c.layers {
-            let p = "layers.\(l)."
-            let normed = x.map { Self.rmsNorm($0, t(p + "input_layernorm.weight"), eps: c.normEpsilon) }
-            var q = Self.linear(normed, t(p + "self_attn.q_proj.weight"), outputs: c.heads * hd, bias: w[p + "self_attn.q_proj.bias"]?.values)
-            var k = Self.linear(normed, t(p + "self_attn.k_proj.weight"), outputs: c.kvHeads * hd, bias: w[p + "self_attn.k_proj.bias"]?.values)
-            let v = Self.linear(normed, t(p + "self_attn.v_proj.weight"), outputs: c.kvHeads * hd, bias: w[p + "self_attn.v_proj.bias"]?.values)
+            let p = "layers.\(l).", s = "\(l)."
+            let normed = see(s + "attn_norm", x.map { Self.rmsNorm($0, t(p + "input_layernorm.weight"), eps: c.normEpsilon) })
+            var q = see(s + "q", Self.linear(normed, t(p + "self_attn.q_proj.weight"), outputs: c.heads * hd, bias: w[p + "self_attn.q_proj.bias"]?.values))
+            var k = see(s + "k", Self.linear(normed, t(p + "self_attn.k_proj.weight"), outputs: c.kvHeads * hd, bias: w[p + "self_attn.k_proj.bias"]?.values))
+            let v = see(s + "v", Self.linear(normed, t(p + "self_attn.v_proj.weight"), outputs: c.kvHeads * hd, bias: w[p + "self_attn.v_proj.bias"]?.values))
             if c.architecture == .qwen3 {
                 func perHead(_ rows: [[Float]], _ weight: [Float], _ n: Int) -> [[Float]] {
                     rows.map { r in (0..<n).flatMap { Self.rmsNorm(Array(r[($0 * hd)..<(($0 + 1) * hd)]), weight, eps: c.normEpsilon) } }
                 }
-                q = perHead(q, t(p + "self_attn.q_norm.weight"), c.heads)
-                k = perHead(k, t(p + "self_attn.k_norm.weight"), c.kvHeads)
+                q = see(s + "q_norm", perHead(q, t(p + "self_attn.q_norm.weight"), c.heads))
+                k = see(s + "k_norm", perHead(k, t(p + "self_attn.k_norm.weight"), c.kvHeads))
             }
-            q = Self.rope(q, heads: c.heads, headDim: hd, theta: c.ropeTheta)
-            k = Self.rope(k, heads: c.kvHeads, headDim: hd, theta: c.ropeTheta)
-            let ctx = Self.attention(q: q, k: k, v: v, heads: c.heads, kvHeads: c.kvHeads, headDim: hd, causal: true, mask: nil)
-            let o = Self.linear(ctx, t(p + "self_attn.o_proj.weight"), outputs: h)
-            x = zip(x, o).map { zip($0, $1).map { $0 + $1 } }
-            let n2 = x.map { Self.rmsNorm($0, t(p + "post_attention_layernorm.weight"), eps: c.normEpsilon) }
-            let gate = Self.linear(n2, t(p + "mlp.gate_proj.weight"), outputs: c.intermediateSize)
-            let up = Self.linear(n2, t(p + "mlp.up_proj.weight"), outputs: c.intermediateSize)
-            let act = zip(gate, up).map { zip($0, $1).map { g, u in Float(Double(g) / (1 + exp(-Double(g)))) * u } }
-            let down = Self.linear(act, t(p + "mlp.down_proj.weight"), outputs: h)
-            x = zip(x, down).map { zip($0, $1).map { $0 + $1 } }
+            q = see(s + "q_rope", Self.rope(q, heads: c.heads, headDim: hd, theta: c.ropeTheta))
+            k = see(s + "k_rope", Self.rope(k, heads: c.kvHeads, headDim: hd, theta: c.ropeTheta))
+            let ctx = see(s + "ctx", Self.attention(q: q, k: k, v: v, heads: c.heads, kvHeads: c.kvHeads, headDim: hd, causal: true, mask: nil))
+            let o = see(s + "o", Self.linear(ctx, t(p + "self_attn.o_proj.weight"), outputs: h))
+            x = see(s + "resid1", zip(x, o).map { zip($0, $1).map { $0 + $1 } })
+            let n2 = see(s + "mlp_norm", x.map { Self.rmsNorm($0, t(p + "post_attention_layernorm.weight"), eps: c.normEpsilon) })
+            let gate = see(s + "gate", Self.linear(n2, t(p + "mlp.gate_proj.weight"), outputs: c.intermediateSize))
+            let up = see(s + "up", Self.linear(n2, t(p + "mlp.up_proj.weight"), outputs: c.intermediateSize))
+            let act = see(s + "act", zip(gate, up).map { zip($0, $1).map { g, u in Float(Double(g) / (1 + exp(-Double(g)))) * u } })
+            let down = see(s + "down", Self.linear(act, t(p + "mlp.down_proj.weight"), outputs: h))
+            x = see(s + "resid2", zip(x, down).map { zip($0, $1).map { $0 + $1 } })
         }
-        let final = x.map { Self.rmsNorm($0, t("norm.weight"), eps: c.normEpsilon) }
-        return Self.linear(final, c.tiedEmbeddings ? embed : t("lm_head.weight"), outputs: c.vocabSize)
+        let final = see("final_norm", x.map { Self.rmsNorm($0, t("norm.weight"), eps: c.normEpsilon) })
+        return see("logits", Self.linear(final, c.tiedEmbeddings ? embed : t("lm_head.weight"), outputs: c.vocabSize))
     }
 
     /// GELU: exact (`gelu`, erf) or the tanh approximation (`gelu_new`, `gelu_pytorch_tanh`).
-    static func gelu(_ x: Float, tanh approximate: Bool) -> Float {
+    public static func gelu(_ x: Float, tanh approximate: Bool) -> Float {
         let v = Double(x)
         if approximate { return Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))) }
         return Float(0.5 * v * (1 + erf(v / 2.0.squareRoot())))
@@ -154,28 +159,27 @@ public struct TransformerFloat: Sendable {
     }
 
     /// A BERT encoder's last hidden state `[T][hidden]` (token type 0, `mask` 1 = attend).
-    public func encoderHidden(_ ids: [Int], mask: [Int]? = nil) -> [[Float]] {
+    public func encoderHidden(_ ids: [Int], mask: [Int]? = nil, probe: ((String, [[Float]]) -> Void)? = nil) -> [[Float]] {
         let c = config, h = c.hiddenSize, hd = h / c.heads
+        func see(_ site: String, _ v: [[Float]]) -> [[Float]] { probe?(site, v); return v }
         let word = t("embeddings.word_embeddings.weight"), pos = t("embeddings.position_embeddings.weight")
         let type = t("embeddings.token_type_embeddings.weight")
-        var x = ids.enumerated().map { p, id in
-            Self.layerNorm((0..<h).map { word[id * h + $0] + pos[p * h + $0] + type[$0] },
-                           t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"), eps: c.normEpsilon)
-        }
+        let sum = see("embed_sum", ids.enumerated().map { p, id in (0..<h).map { word[id * h + $0] + pos[p * h + $0] + type[$0] } })
+        var x = see("embed", sum.map { Self.layerNorm($0, t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"), eps: c.normEpsilon) })
         for l in 0..<c.layers {
-            let p = "encoder.layer.\(l)."
-            let q = Self.linear(x, t(p + "attention.self.query.weight"), outputs: h, bias: t(p + "attention.self.query.bias"))
-            let k = Self.linear(x, t(p + "attention.self.key.weight"), outputs: h, bias: t(p + "attention.self.key.bias"))
-            let v = Self.linear(x, t(p + "attention.self.value.weight"), outputs: h, bias: t(p + "attention.self.value.bias"))
-            let ctx = Self.attention(q: q, k: k, v: v, heads: c.heads, kvHeads: c.heads, headDim: hd, causal: false, mask: mask)
-            let o = Self.linear(ctx, t(p + "attention.output.dense.weight"), outputs: h, bias: t(p + "attention.output.dense.bias"))
-            x = zip(o, x).map { Self.layerNorm(zip($0, $1).map { $0 + $1 }, t(p + "attention.output.LayerNorm.weight"),
-                                               t(p + "attention.output.LayerNorm.bias"), eps: c.normEpsilon) }
-            let inter = Self.linear(x, t(p + "intermediate.dense.weight"), outputs: c.intermediateSize, bias: t(p + "intermediate.dense.bias"))
-                .map { $0.map { Self.gelu($0, tanh: c.activation != "gelu") } }
-            let out = Self.linear(inter, t(p + "output.dense.weight"), outputs: h, bias: t(p + "output.dense.bias"))
-            x = zip(out, x).map { Self.layerNorm(zip($0, $1).map { $0 + $1 }, t(p + "output.LayerNorm.weight"),
-                                                 t(p + "output.LayerNorm.bias"), eps: c.normEpsilon) }
+            let p = "encoder.layer.\(l).", s = "\(l)."
+            let q = see(s + "q", Self.linear(x, t(p + "attention.self.query.weight"), outputs: h, bias: t(p + "attention.self.query.bias")))
+            let k = see(s + "k", Self.linear(x, t(p + "attention.self.key.weight"), outputs: h, bias: t(p + "attention.self.key.bias")))
+            let v = see(s + "v", Self.linear(x, t(p + "attention.self.value.weight"), outputs: h, bias: t(p + "attention.self.value.bias")))
+            let ctx = see(s + "ctx", Self.attention(q: q, k: k, v: v, heads: c.heads, kvHeads: c.heads, headDim: hd, causal: false, mask: mask))
+            let o = see(s + "o", Self.linear(ctx, t(p + "attention.output.dense.weight"), outputs: h, bias: t(p + "attention.output.dense.bias")))
+            let sum1 = see(s + "sum1", zip(o, x).map { zip($0, $1).map { $0 + $1 } })
+            x = see(s + "ln1", sum1.map { Self.layerNorm($0, t(p + "attention.output.LayerNorm.weight"), t(p + "attention.output.LayerNorm.bias"), eps: c.normEpsilon) })
+            let pre = see(s + "inter", Self.linear(x, t(p + "intermediate.dense.weight"), outputs: c.intermediateSize, bias: t(p + "intermediate.dense.bias")))
+            let inter = see(s + "gelu", pre.map { $0.map { Self.gelu($0, tanh: c.activation != "gelu") } })
+            let out = see(s + "out", Self.linear(inter, t(p + "output.dense.weight"), outputs: h, bias: t(p + "output.dense.bias")))
+            let sum2 = see(s + "sum2", zip(out, x).map { zip($0, $1).map { $0 + $1 } })
+            x = see(s + "ln2", sum2.map { Self.layerNorm($0, t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias"), eps: c.normEpsilon) })
         }
         return x
     }

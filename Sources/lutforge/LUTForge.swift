@@ -11,7 +11,7 @@ struct LUTForgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lutforge",
         abstract: "Compile quantized neural networks into FPGA accelerators and prove them bit-exact.",
-        subcommands: [Compile.self, Verify.self, Estimate.self, Synth.self, Report.self, Run.self, Demo.self, DiffTest.self])
+        subcommands: [Compile.self, Verify.self, Estimate.self, Synth.self, Report.self, Run.self, Demo.self, DiffTest.self, Generate.self, Encode.self])
 }
 
 /// Prints a one-line error and exits non-zero; every user-facing failure ends here.
@@ -336,5 +336,73 @@ struct DiffTest: ParsableCommand {
         }
         print("difftest: \(summary.results.count) designs, \(summary.bitExact) bit-exact, \(summary.rejected) rejected by the compiler, \(summary.mismatches) mismatching, \(summary.failures) failed (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)")
         if summary.mismatches + summary.failures > 0 { Foundation.exit(1) }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile a Hugging Face decoder checkpoint and generate greedily: prefill, then decode, on the Swift engine and C-simulation.")
+
+    @Argument(help: "The checkpoint directory (config.json and model.safetensors).") var checkpoint: String
+    @Option(help: "Prompt token ids, comma-separated.") var promptIds: String
+    @Option(help: "Tokens to generate.") var newTokens: Int = 8
+    @OptionGroup var kernel: KernelFlags
+    @Option(help: "YAML config: global options and layers keyed by role (q, k, v, o, gate, up, down, head, attention, mlp).") var config: String?
+    @Option(help: "Longest sequence the KV cache holds.") var maxSequence: Int = 64
+    @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
+    @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
+    @Option(help: "Comma-separated engines besides the Swift engine: csim, or none.") var simulators: String = "csim"
+
+    func run() {
+        var o = TransformerCompileOptions(checkpoint: checkpoint)
+        o.flags = attempt { try kernel.override() }
+        o.config = config
+        o.maxSequence = maxSequence
+        o.calibration = calibration
+        o.seed = seed
+        let prompt = attempt { try Driver.parseIDs(promptIds) }
+        guard newTokens >= 1 else { fail(UsageError("--new-tokens must be at least 1, got \(newTokens)")) }
+        let compiled = attempt { try Driver.compileTransformer(o) }
+        for note in compiled.notes { print("note: \(note)") }
+        for line in Driver.transformerPlan(compiled.design) { print(line) }
+        let engines = simulators == "none" ? [] : simulators.split(separator: ",").map(String.init)
+        let result = attempt { try Driver.generate(compiled, prompt: prompt, count: newTokens, simulators: engines) }
+        for line in result.lines { print(line) }
+        if !result.agree { Foundation.exit(1) }
+    }
+}
+
+struct Encode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile a Hugging Face encoder (BERT) and write mean-pooled sentence embeddings of the float reference and the integer engine.")
+
+    @Argument(help: "The checkpoint directory (config.json and model.safetensors).") var checkpoint: String
+    @Option(help: "Token id sequences, one per line.") var ids: String
+    @Option(name: .short, help: "Directory for float.npy and integer.npy ([sequences, hidden], float32).") var output: String
+    @OptionGroup var kernel: KernelFlags
+    @Option(help: "YAML config: global options and layers keyed by role (q, k, v, o, up, down, attention, mlp).") var config: String?
+    @Option(help: "Longest sequence.") var maxSequence: Int = 128
+    @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
+    @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
+
+    func run() {
+        var o = TransformerCompileOptions(checkpoint: checkpoint)
+        o.flags = attempt { try kernel.override() }
+        o.config = config
+        o.maxSequence = maxSequence
+        o.calibration = calibration
+        o.seed = seed
+        let sequences = attempt { try Driver.readTokenLines(ids) }
+        let compiled = attempt { try Driver.compileTransformer(o) }
+        for line in Driver.transformerPlan(compiled.design) { print(line) }
+        let result = attempt { try Driver.encode(compiled, sequences: sequences) }
+        attempt { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+        attempt { try Driver.writeFloatRows(result.float, to: "\(output)/float.npy") }
+        attempt { try Driver.writeFloatRows(result.integer, to: "\(output)/integer.npy") }
+        for (l, (c, e)) in zip(result.layerCosine, result.layerRelativeError).enumerated() {
+            print(String(format: "layer %d: cosine %.6f, max |error| %.4f of max |value|", l, c, e))
+        }
+        let cos = zip(result.float, result.integer).map { Driver.cosine($0, $1) }
+        print(String(format: "%d sequences: mean cosine %.6f (min %.6f) float vs integer embeddings", cos.count, cos.reduce(0, +) / Double(cos.count), cos.min() ?? 0))
     }
 }

@@ -1,0 +1,207 @@
+// Transformer checkpoints in the driver: compile a Hugging Face directory to a TransformerDesign
+// (kernel per linear role from flags and the YAML config), print the plan, generate with the
+// Swift engine and C-simulation, and encode sentences (encoders).
+import Foundation
+import HardwareIR
+import Lowering
+import ModelImport
+import ReferenceEngine
+
+/// What `lutforge generate` / `encode` / `compile` of a checkpoint directory were asked for.
+public struct TransformerCompileOptions: Sendable {
+    public var checkpoint: String
+    /// Kernel flags for every linear.
+    public var flags = LayerOverride()
+    /// YAML config: global options, and `layers:` keyed by role (`q` … `head`, `attention`, `mlp`).
+    public var config: String?
+    public var maxSequence = 64
+    /// Calibration token sequences, one per line (ids separated by commas or spaces).
+    public var calibration: String?
+    public var seed: UInt64 = 1
+
+    public init(checkpoint: String) { self.checkpoint = checkpoint }
+}
+
+/// A compiled transformer with the float model it came from.
+public struct CompiledTransformer: Sendable {
+    public var design: TransformerDesign
+    public var model: TransformerFloat
+    public var notes: [String]
+}
+
+extension Driver {
+    /// Whether `path` is a Hugging Face checkpoint directory (it holds config.json).
+    public static func isCheckpointDirectory(_ path: String) -> Bool {
+        var dir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &dir) && dir.boolValue
+            && FileManager.default.fileExists(atPath: "\(path)/config.json")
+    }
+
+    /// Reads token sequences, one per line.
+    public static func readTokenLines(_ path: String) throws -> [[Int]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw UsageError("\(path): cannot read") }
+        return try text.split(separator: "\n").enumerated().compactMap { i, line in
+            let fields = line.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
+            if fields.isEmpty { return nil }
+            return try fields.map { f in
+                guard let v = Int(f) else { throw UsageError("\(path): line \(i + 1): '\(f)' is not a token id") }
+                return v
+            }
+        }
+    }
+
+    /// Compiles a checkpoint directory.
+    public static func compileTransformer(_ o: TransformerCompileOptions) throws -> CompiledTransformer {
+        let checkpoint = try HuggingFaceCheckpoint(directory: o.checkpoint)
+        let model = try TransformerFloat(checkpoint)
+        var options = TransformerOptions()
+        var base = LayerOptions()
+        if let config = o.config {
+            let file = try ConfigFile.read(path: config)
+            base = file.global.applied(to: base)
+            for (role, override) in file.layers {
+                guard TransformerOptions.roles.contains(role) || TransformerOptions.groups[role] != nil else {
+                    let known = (TransformerOptions.roles + TransformerOptions.groups.keys.sorted()).joined(separator: ", ")
+                    throw UsageError("\(config): layers.\(role): not a transformer linear (known: \(known))")
+                }
+                options.perRole[role] = o.flags.applied(to: override.applied(to: base))
+            }
+        }
+        options.defaults = o.flags.applied(to: base)
+        options.maxSequence = o.maxSequence
+        options.seed = o.seed
+        if let c = o.calibration { options.calibration = try readTokenLines(c) }
+        let (design, notes) = try TransformerLowering.lower(model, file: "\(o.checkpoint)/config.json", options: options)
+        return CompiledTransformer(design: design, model: model, notes: notes)
+    }
+
+    /// The compile plan: each linear's kernel, the instruction stream, memory on and off chip per layer.
+    public static func transformerPlan(_ d: TransformerDesign) -> [String] {
+        func kib(_ bytes: Int) -> String { String(format: "%.1f KiB", Double(bytes) / 1024) }
+        var lines = ["\(d.name): \(d.isDecoder ? "decoder" : "encoder"), \(d.layers.count) layer(s), hidden \(d.hiddenSize), \(d.heads) heads (\(d.kvHeads) kv) of \(d.headDim), sequence up to \(d.maxSequence)"]
+        for (l, layer) in d.layers.enumerated() {
+            let linears = layer.linears.map { "\($0.role) \($0.linear.engine) \($0.linear.inputCount)->\($0.linear.outputCount)" }
+            let offChip = layer.linears.reduce(0) { $0 + $1.linear.parameterBytes }
+            // On chip per layer: its KV cache slice and the exp table.
+            let cache = d.isDecoder ? 2 * d.kvHeads * d.maxSequence * d.headDim : 0
+            let onChip = cache + 2 * layer.attention.expTable.count
+            lines.append("  L\(l): \(linears.joined(separator: ", ")); off chip \(kib(offChip)) (weights and tables), on chip \(kib(onChip)) (KV cache, exp table)")
+        }
+        if let head = d.head { lines.append("  head: \(head.engine) \(head.inputCount)->\(head.outputCount); off chip \(kib(head.parameterBytes))") }
+        let lut = d.layers.flatMap(\.linears).filter { $0.linear.engine == "lut" }.count + (d.head?.engine == "lut" ? 1 : 0)
+        let all = d.layers.count * (d.layers.first?.linears.count ?? 0) + (d.head == nil ? 0 : 1)
+        let program = d.instructions
+        lines.append("  \(lut) of \(all) linears as LUT tables, \(all - lut) as DSP chains; \(program.count) instructions per run (\(program.filter { if case .linear = $0 { true } else { false } }.count) engine rounds)")
+        lines.append("  KV cache: \(kib(d.cacheBytes)) (\(d.cacheType) k and v, [layer][kv head][position][head dim])")
+        return lines
+    }
+
+    /// Parses `1,2,3`.
+    public static func parseIDs(_ text: String) throws -> [Int] {
+        let ids = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else { throw UsageError("--prompt-ids must be comma-separated token ids, got '\(text)'") }
+        return ids.map { $0! }
+    }
+}
+
+/// What `generate` found.
+public struct GenerationResult: Sendable {
+    /// Tokens per engine (`swift`, `csim`, and `float` for the float reference).
+    public var tokens: [String: [Int]]
+    /// Logits per engine and step.
+    public var logits: [String: [[Int]]]
+    /// The integer engines agree on every logit of every step.
+    public var agree: Bool
+    public var lines: [String]
+}
+
+extension Driver {
+    /// Greedy generation on the Swift engine and `simulators`, compared step by step, with the float reference's tokens beside.
+    public static func generate(_ c: CompiledTransformer, prompt: [Int], count: Int, simulators: [String]) throws -> GenerationResult {
+        let engine = TransformerEngine(c.design)
+        let swift = try engine.generate(prompt: prompt, count: count)
+        var tokens = ["swift": swift.tokens], logits = ["swift": swift.logits]
+        var lines = ["swift engine: \(swift.tokens.map(String.init).joined(separator: ","))"]
+        var agree = true
+        for sim in simulators {
+            guard sim == "csim" else { throw UsageError("--simulators: '\(sim)' cannot run a transformer yet (csim, or none)") }
+            let run = try TransformerCSim.generate(c.design, prompt: prompt, count: count)
+            tokens[sim] = run.tokens
+            logits[sim] = run.logits
+            let steps = zip(run.logits, swift.logits).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            let same = steps.isEmpty && run.logits.count == swift.logits.count && run.tokens == swift.tokens
+            agree = agree && same
+            lines.append("\(sim): \(run.tokens.map(String.init).joined(separator: ","))  " +
+                         (same ? "BIT-EXACT: logits of all \(count) steps identical" : "MISMATCH at step(s) \(steps.map(String.init).joined(separator: ","))"))
+        }
+        let float = c.model.greedy(prompt, count: count)
+        tokens["float"] = float
+        let matching = zip(float, swift.tokens).prefix { $0 == $1 }.count
+        lines.append("float reference: \(float.map(String.init).joined(separator: ","))  (integer tokens equal for the first \(matching) of \(count))")
+        return GenerationResult(tokens: tokens, logits: logits, agree: agree, lines: lines)
+    }
+}
+
+/// What `encode` computed: mean-pooled sentence embeddings of the float reference and the
+/// integer engine, and per layer the cosine of their outputs over every token.
+public struct EncodingResult: Sendable {
+    public var float: [[Double]]
+    public var integer: [[Double]]
+    /// Per layer, cosine similarity of the layer outputs (all tokens of all sequences together).
+    public var layerCosine: [Double]
+    /// Per layer, max |Δ| over max |float|.
+    public var layerRelativeError: [Double]
+}
+
+extension Driver {
+    /// Encodes `sequences` with the float reference and the integer engine (encoders), in parallel over sequences.
+    public static func encode(_ c: CompiledTransformer, sequences: [[Int]]) throws -> EncodingResult {
+        guard !c.design.isDecoder else { throw UsageError("\(c.design.name) is a decoder: encode needs an encoder (BERT)") }
+        let engine = TransformerEngine(c.design)
+        let layers = c.design.layers.count
+        struct One { var float: [Double] = [], integer: [Double] = [], fl: [[Double]] = [], il: [[Double]] = [], error: Error? }
+        var results = [One](repeating: One(), count: sequences.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: sequences.count) { i in
+            var one = One(fl: Array(repeating: [], count: layers), il: Array(repeating: [], count: layers))
+            do {
+                let ids = sequences[i]
+                var floatLayers = [[Double]](repeating: [], count: layers)
+                let hidden = c.model.encoderHidden(ids) { site, rows in
+                    if site.hasSuffix(".ln2"), let l = Int(site.dropLast(4)) { floatLayers[l] = rows.flatMap { $0.map(Double.init) } }
+                }
+                var intLayers = [[Double]](repeating: [], count: layers)
+                var session = engine.session()
+                let out = try engine.run(ids, session: &session) { l, rows, scale in intLayers[l] = rows.flatMap { $0.map { Double($0) * scale } } }
+                let h = c.design.hiddenSize
+                one.float = (0..<h).map { j in hidden.map { Double($0[j]) }.reduce(0, +) / Double(ids.count) }
+                one.integer = (0..<h).map { j in out.map { Double($0[j]) * c.design.outputScale }.reduce(0, +) / Double(ids.count) }
+                (one.fl, one.il) = (floatLayers, intLayers)
+            } catch { one.error = error }
+            lock.lock()
+            results[i] = one
+            lock.unlock()
+        }
+        if let e = results.compactMap(\.error).first { throw e }
+        var cosines: [Double] = [], errors: [Double] = []
+        for l in 0..<layers {
+            let f = results.flatMap { $0.fl[l] }, g = results.flatMap { $0.il[l] }
+            cosines.append(cosine(f, g))
+            errors.append((zip(f, g).map { abs($0 - $1) }.max() ?? 0) / Swift.max(f.map(abs).max() ?? 1, 1e-12))
+        }
+        return EncodingResult(float: results.map(\.float), integer: results.map(\.integer), layerCosine: cosines, layerRelativeError: errors)
+    }
+
+    /// Cosine similarity.
+    public static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+        let dot = zip(a, b).map(*).reduce(0, +)
+        let na = a.map { $0 * $0 }.reduce(0, +).squareRoot(), nb = b.map { $0 * $0 }.reduce(0, +).squareRoot()
+        return na > 0 && nb > 0 ? dot / (na * nb) : 0
+    }
+
+    /// Writes rows as float32 `.npy`.
+    public static func writeFloatRows(_ rows: [[Double]], to path: String) throws {
+        let array = NPYArray(shape: [rows.count, rows.first?.count ?? 0], dtype: .float32, values: rows.flatMap { $0 })
+        try DesignDirectory.writeFile(NPY.encode(array), to: path)
+    }
+}

@@ -1,0 +1,49 @@
+// C-simulation of a transformer design: the generated hls/ (HLS/lutforge/transformer.h and the
+// linear kernels) built with g++ against the ap_types headers and run as a process; its
+// printed logits and tokens (decoders) or hidden states (encoders) read back.
+import EmitHLS
+import Foundation
+import HardwareIR
+import Simulate
+
+public enum TransformerCSim {
+    /// Writes `hls/` of `d` under `directory` and builds the C-simulation binary; returns its path.
+    public static func build(_ d: TransformerDesign, in directory: String) throws -> String {
+        let hls = "\(directory)/hls"
+        for (path, text) in try HLSEmitter.emitTransformer(d) {
+            let file = "\(hls)/\(path)"
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try DesignDirectory.writeFile(Data(text.utf8), to: file)
+        }
+        let apTypes = CSimBackend.apTypesDirectory
+        guard FileManager.default.fileExists(atPath: "\(apTypes)/ap_int.h") else {
+            throw SimulationError.missingSupport(path: "\(apTypes)/ap_int.h", hint: "run scripts/setup.sh to install the Xilinx ap_types headers, or set LUTFORGE_AP_TYPES")
+        }
+        _ = try ToolRunner.run(Invocation("make", ["-s", "csim", "AP_TYPES=\(apTypes)"], in: hls, timeout: 1200))
+        return "\(hls)/csim"
+    }
+
+    static func rows(_ text: String, tag: String) -> [[Int]] {
+        text.split(separator: "\n").filter { $0.hasPrefix(tag + " ") }.map { $0.split(separator: " ").dropFirst().map { Int($0)! } }
+    }
+
+    /// Greedy generation in C-simulation (a fresh build in a temporary directory).
+    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil) throws -> (logits: [[Int]], tokens: [Int]) {
+        let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let exe = try build(d, in: dir)
+        let text = try ToolRunner.run(Invocation(exe, ["--ids", prompt.map(String.init).joined(separator: ","), "--new-tokens", "\(count)"],
+                                                 in: dir, timeout: 1200))
+        return (rows(text, tag: "logits"), rows(text, tag: "token").map { $0[0] })
+    }
+
+    /// The last hidden state of an encoder in C-simulation.
+    public static func encode(_ d: TransformerDesign, ids: [Int], mask: [Int]?, directory: String? = nil) throws -> [[Int]] {
+        let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let exe = try build(d, in: dir)
+        var args = ["--ids", ids.map(String.init).joined(separator: ",")]
+        if let mask { args += ["--mask", mask.map(String.init).joined(separator: ",")] }
+        return rows(try ToolRunner.run(Invocation(exe, args, in: dir, timeout: 1200)), tag: "hidden")
+    }
+}

@@ -1,0 +1,254 @@
+// Integer transformers (issue 12): tiny Qwen3, Qwen2, Llama decoders and a BERT encoder written
+// by transformers at test time (scripts/testdata/hf_transformers.py), compiled with DSP, LUT and
+// mixed linears. The Swift engine against C-simulation: identical logits at every step of a
+// prefill and greedy decode, identical hidden states; against the float reference: fidelity.
+// The integer rules of HLS/lutforge/transformer.h against the Swift ones on random and extreme values.
+import Driver
+import Foundation
+import HardwareIR
+import LUTForgeTestSupport
+import Lowering
+import ModelImport
+import ReferenceEngine
+import Testing
+
+@Suite("Integer transformers", .serialized)
+struct TransformerTests {
+    static func dir(_ name: String) throws -> String { "\(try GeneratedData.directory("hf_transformers.py"))/\(name)" }
+
+    static func compile(_ name: String, kind: KernelKind, mlp: KernelKind? = nil) throws -> CompiledTransformer {
+        var o = TransformerCompileOptions(checkpoint: try dir(name))
+        o.flags.kind = kind
+        var c = try Driver.compileTransformer(o)
+        if let mlp {
+            // The YAML route (layers: {mlp: {kernel: lut}}) is tested through the command line below.
+            var options = TransformerOptions()
+            options.defaults.kind = kind
+            var m = LayerOptions()
+            m.kind = mlp
+            options.perRole["mlp"] = m
+            c.design = try TransformerLowering.lower(c.model, file: name, options: options).design
+        }
+        return c
+    }
+
+    static func prompt(_ name: String) throws -> [Int] { try NPY.read(path: "\(try dir(name))/prompt.npy").values.map { Int($0) } }
+
+    @Test("decoders: prefill of 8 tokens and 8 greedy steps give identical logits and tokens in the Swift engine and C-simulation",
+          arguments: [("qwen3", KernelKind.dsp, KernelKind?.none), ("qwen3", .lut, nil), ("qwen2", .dsp, .lut), ("llama", .dsp, nil)])
+    func decoderBitExact(name: String, kind: KernelKind, mlp: KernelKind?) throws {
+        let c = try Self.compile(name, kind: kind, mlp: mlp)
+        let prompt = try Self.prompt(name)
+        let swift = try TransformerEngine(c.design).generate(prompt: prompt, count: 9)
+        let csim = try TransformerCSim.generate(c.design, prompt: prompt, count: 9)
+        #expect(csim.logits.count == 9 && csim.logits.allSatisfy { $0.count == 256 })
+        for step in 0..<9 { #expect(csim.logits[step] == swift.logits[step], "\(name): logits differ at step \(step)") }
+        #expect(csim.tokens == swift.tokens)
+        // The logits are not degenerate: they spread over a good part of int16.
+        let spread = swift.logits.flatMap { $0 }.map(abs).max() ?? 0
+        #expect(spread > 1000, "logit magnitude \(spread)")
+        if let mlp { #expect(c.design.layers.allSatisfy { $0.up.engine == mlp.rawValue && $0.q.engine == kind.rawValue }) }
+    }
+
+    @Test("decoders with int8 DSP linears follow the float reference (prompt logits cosine > 0.99)", arguments: ["qwen3", "qwen2", "llama"])
+    func decoderFidelity(name: String) throws {
+        let c = try Self.compile(name, kind: .dsp)
+        let prompt = try Self.prompt(name)
+        let engine = TransformerEngine(c.design)
+        var session = engine.session()
+        let ints = try engine.run(prompt, session: &session)
+        let got = ints.flatMap { $0.map { Double($0) * c.design.outputScale } }
+        let cos = Driver.cosine(got, c.model.decoderLogits(prompt).flatMap { $0.map(Double.init) })
+        #expect(cos > 0.99, "\(name): cosine \(cos)")
+        // The first generated token equals the float reference's (later ones may part at near-ties).
+        let first = try engine.generate(prompt: prompt, count: 1).tokens
+        #expect(first == c.model.greedy(prompt, count: 1))
+    }
+
+    @Test("decode steps equal a prefill of the whole sequence (the KV cache is exact)")
+    func cacheEqualsPrefill() throws {
+        let c = try Self.compile("qwen3", kind: .dsp)
+        let engine = TransformerEngine(c.design)
+        let prompt = try Self.prompt("qwen3")
+        let g = try engine.generate(prompt: prompt, count: 4)
+        var session = engine.session()
+        let full = try engine.run(prompt + g.tokens.dropLast(), session: &session)
+        for step in 0..<4 { #expect(full[prompt.count - 1 + step] == g.logits[step]) }
+    }
+
+    @Test("BERT: identical hidden states in the Swift engine and C-simulation (two keys masked); DSP within cosine 0.99 of float",
+          arguments: [KernelKind.dsp, .lut])
+    func encoder(kind: KernelKind) throws {
+        let c = try Self.compile("bert", kind: kind)
+        let d = try Self.dir("bert")
+        let ids = try NPY.read(path: "\(d)/ids.npy").values.map { Int($0) }
+        let mask = try NPY.read(path: "\(d)/mask.npy").values.map { Int($0) }
+        let engine = TransformerEngine(c.design)
+        var session = engine.session()
+        let ints = try engine.run(ids, session: &session, mask: mask)
+        let csim = try TransformerCSim.encode(c.design, ids: ids, mask: mask)
+        #expect(csim == ints)
+        #expect(ints.count == 8 && ints.allSatisfy { $0.count == 64 })
+        let float = c.model.encoderHidden(ids, mask: mask)
+        let cos = Driver.cosine(ints.flatMap { $0.map { Double($0) * c.design.outputScale } }, float.flatMap { $0.map(Double.init) })
+        if kind == .dsp { #expect(cos > 0.99, "cosine \(cos)") }
+        // The mask matters: without it the hidden states change.
+        var open = engine.session()
+        #expect(try engine.run(ids, session: &open) != ints)
+    }
+
+    @Test("the integer rules of transformer.h equal the Swift ones: isqrt, reciprocal square root, norms, RoPE, attention, on random and extreme values")
+    func rulesAgree() throws {
+        let dir = temporaryDirectory("lutforge-tf-rules")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 12)
+        func random(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
+        // isqrt and 1/sqrt on the extremes of their domain and at random.
+        var ms = [1, 2, 3, 4, (1 << 30) - 1, 1 << 30, (1 << 32) - 1, 1 << 32, (1 << 61) - 1, 1 << 61]
+        for _ in 0..<200 { ms.append(random(1, 1 << random(1, 61))) }
+        // Norms: all-min, all-max, zero, alternating and random inputs, RMS and layer, two outputs.
+        let n = 16
+        let gains = (0..<n).map { _ in random(-(1 << 18), 1 << 18) }, biases = (0..<n).map { _ in random(-300, 300) }
+        let out0 = NormOutput(gains: gains, biases: biases, gainShift: 9, type: .int(16), scale: 1)
+        let out1 = NormOutput(gains: gains.map { $0 / 64 }, biases: biases, gainShift: 3, type: .int(8), scale: 1)
+        var inputs: [[Int]] = [Array(repeating: -32768, count: n), Array(repeating: 32767, count: n), Array(repeating: 0, count: n),
+                               (0..<n).map { $0 % 2 == 0 ? 32767 : -32768 }]
+        for _ in 0..<30 { inputs.append((0..<n).map { _ in random(-32768, 32767) }) }
+        let rms = NormKernel(kind: .rms, count: n, input: .int(16), epsilonTerm: 5, outputs: [out0, out1])
+        let layer = NormKernel(kind: .layer, count: n, input: .int(16), epsilonTerm: 1, outputs: [out0, out1])
+        // RoPE on extremes, and attention over random caches with an exp table.
+        let hd = 8, positions = 4
+        let cosT = (0..<(positions * hd / 2)).map { _ in random(-16384, 16384) }, sinT = (0..<(positions * hd / 2)).map { _ in random(-16384, 16384) }
+        let rope = RoPETable(headDim: hd, positions: positions, cos: cosT, sin: sinT, type: .int(8))
+        let table = (0..<100).map { Int((32768 * exp(-Double($0) / 8)).rounded()) } + [0]
+        let att = AttentionKernel(heads: 2, kvHeads: 1, headDim: hd, causal: true, scoreMultiplier: 3, scoreShift: 12, expTable: table, expStep: 1,
+                                  context: Requantizer(multiplier: 9000, shift: 28), contextType: .int(8), qType: .int(8), kType: .int(8), vType: .int(8))
+        var cases: [(q: [Int], keys: [[Int]], values: [[Int]], visible: [Int])] = []
+        for trial in 0..<400 {
+            let t = random(1, 6)
+            let extreme = trial < 2
+            func v(_ count: Int) -> [Int] { (0..<count).map { _ in extreme ? (trial == 0 ? -128 : 127) : random(-128, 127) } }
+            cases.append((v(2 * hd), (0..<t).map { _ in v(hd) }, (0..<t).map { _ in v(hd) }, (0..<t).filter { $0 == 0 || random(0, 3) > 0 }))
+        }
+        // The C++ side reads the same cases and prints its results.
+        var input = "\(ms.count)\n" + ms.map(String.init).joined(separator: " ") + "\n\(inputs.count)\n"
+        input += inputs.map { $0.map(String.init).joined(separator: " ") }.joined(separator: "\n") + "\n"
+        input += "\(cases.count)\n"
+        for c in cases {
+            input += "\(c.keys.count) \(c.visible.count)\n" + (c.q + c.keys.flatMap { $0 } + c.values.flatMap { $0 } + c.visible).map(String.init).joined(separator: " ") + "\n"
+        }
+        try input.write(toFile: "\(dir)/cases.txt", atomically: true, encoding: .utf8)
+        func list(_ v: [Int]) -> String { v.map { "\($0)LL" }.joined(separator: ", ") }
+        let program = """
+        #include <cstdio>
+        #include "lutforge/transformer.h"
+        using namespace lutforge;
+        static const tf_int g0[] = {\(list(gains))}, g1[] = {\(list(gains.map { $0 / 64 }))}, b[] = {\(list(biases))};
+        static const tf_int cos_t[] = {\(list(cosT))}, sin_t[] = {\(list(sinT))}, table[] = {\(list(table))};
+        int main() {
+            FILE *f = std::fopen("cases.txt", "r");
+            int count;
+            if (std::fscanf(f, "%d", &count) != 1) return 1;
+            for (int i = 0; i < count; i++) {
+                tf_int m; int half; tf_int r;
+                if (std::fscanf(f, "%lld", &m) != 1) return 1;
+                tf_reciprocal_sqrt(m, r, half);
+                std::printf("%lld %lld %d\\n", tf_isqrt(m), r, half);
+            }
+            if (std::fscanf(f, "%d", &count) != 1) return 1;
+            for (int i = 0; i < count; i++) {
+                tf_int x[\(n)], y[\(n)];
+                for (int j = 0; j < \(n); j++) if (std::fscanf(f, "%lld", &x[j]) != 1) return 1;
+                for (int layer = 0; layer < 2; layer++) {
+                    tf_norm(layer, \(n), x, layer ? 1 : 5, g0, b, 9, -32768, 32767, y);
+                    for (int j = 0; j < \(n); j++) std::printf("%lld ", y[j]);
+                    tf_norm(layer, \(n), x, layer ? 1 : 5, g1, b, 3, -128, 127, y);
+                    for (int j = 0; j < \(n); j++) std::printf("%lld ", y[j]);
+                }
+                for (int j = 0; j < \(n); j++) x[j] = x[j] >> 8;
+                tf_rope(x, 2, \(hd), i % \(positions), cos_t, sin_t, -128, 127);
+                for (int j = 0; j < \(n); j++) std::printf("%lld ", x[j]);
+                std::printf("\\n");
+            }
+            const tf_attention a = {2, 1, \(hd), 3, 12, table, \(table.count), 9000, \(1 << 27), 28, -128, 127};
+            if (std::fscanf(f, "%d", &count) != 1) return 1;
+            for (int i = 0; i < count; i++) {
+                int t, nv;
+                if (std::fscanf(f, "%d %d", &t, &nv) != 2) return 1;
+                tf_int q[\(2 * hd)], keys[64], values[64], scores[8], e[8], out[\(2 * hd)];
+                int vis[8];
+                for (int j = 0; j < \(2 * hd); j++) if (std::fscanf(f, "%lld", &q[j]) != 1) return 1;
+                for (int j = 0; j < t * \(hd); j++) if (std::fscanf(f, "%lld", &keys[j]) != 1) return 1;
+                for (int j = 0; j < t * \(hd); j++) if (std::fscanf(f, "%lld", &values[j]) != 1) return 1;
+                for (int j = 0; j < nv; j++) if (std::fscanf(f, "%d", &vis[j]) != 1) return 1;
+                tf_attend(a, q, keys, values, vis, nv, scores, e, out);
+                for (int j = 0; j < \(2 * hd); j++) std::printf("%lld ", out[j]);
+                std::printf("\\n");
+            }
+            return 0;
+        }
+        """
+        try program.write(toFile: "\(dir)/rules.cpp", atomically: true, encoding: .utf8)
+        let build = try runCommand("/usr/bin/g++", ["-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", "-I\(repositoryRoot)/HLS", "rules.cpp", "-o", "rules"], cwd: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let run = try runCommand("\(dir)/rules", [], cwd: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        var lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ").map { Int($0)! } }
+        var want: [[Int]] = ms.map { m in
+            let (r, h) = TransformerMath.reciprocalSqrt(m)
+            return [TransformerMath.isqrt(m), r, h]
+        }
+        for (i, x) in inputs.enumerated() {
+            var row = TransformerMath.norm(rms, x).flatMap { $0 } + TransformerMath.norm(layer, x).flatMap { $0 }
+            var shifted = x.map { $0 >> 8 }
+            TransformerMath.rope(rope, &shifted, heads: 2, position: i % positions)
+            row += shifted
+            want.append(row)
+        }
+        for c in cases { want.append(TransformerMath.attention(att, q: c.q, keys: c.keys, values: c.values, visible: c.visible)) }
+        #expect(lines.count == want.count)
+        for (i, (a, b)) in zip(lines, want).enumerated() where a != b {
+            Issue.record("case \(i): C++ \(a) vs Swift \(b)")
+            lines = []
+            break
+        }
+        // The integer 1/sqrt is within 2^-14 of the real one across the whole range.
+        for m in ms {
+            let (r, h) = TransformerMath.reciprocalSqrt(m)
+            let approx = Double(r) * pow(2, -Double(40 + h)), exact = 1 / Double(m).squareRoot()
+            #expect(abs(approx / exact - 1) < 1.0 / 16384, "m = \(m)")
+        }
+    }
+
+    @Test("generate on the command line: BIT-EXACT printout, a YAML config of roles, and one-line errors for bad input")
+    func commandLine() throws {
+        let exe = "\(repositoryRoot)/.build/debug/lutforge"
+        let d = try Self.dir("qwen3")
+        let dir = temporaryDirectory("lutforge-tf-cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "layers:\n  mlp:\n    kernel: lut\n  head:\n    kernel: lut\n".write(toFile: "\(dir)/mixed.yaml", atomically: true, encoding: .utf8)
+        let ok = try runCommand(exe, ["generate", d, "--prompt-ids", "1,2,3", "--new-tokens", "3", "--config", "\(dir)/mixed.yaml"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        try fileCheck(ok.stdout, """
+        CHECK: Qwen3ForCausalLM: decoder, 2 layer(s), hidden 64, 4 heads (2 kv) of 16
+        CHECK: L0: q dsp 64->64, k dsp 64->32, v dsp 64->32, o dsp 64->64, gate lut 64->128, up lut 64->128, down lut 128->64
+        CHECK: head: lut 64->256
+        CHECK: 7 of 15 linears as LUT tables, 8 as DSP chains
+        CHECK: KV cache: 8.0 KiB
+        CHECK: swift engine:
+        CHECK: BIT-EXACT: logits of all 3 steps identical
+        CHECK: float reference:
+        """)
+        for (args, expected) in [(["--prompt-ids", "1,999"], "token id 999 is outside the vocabulary 0..<256"),
+                                 (["--prompt-ids", "1,x"], "--prompt-ids must be comma-separated token ids"),
+                                 (["--prompt-ids", "1,2", "--new-tokens", "80"], "exceeds the design's 64")] {
+            let r = try runCommand(exe, ["generate", d, "--simulators", "none"] + args)
+            #expect(r.status != 0)
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(expected), "\(r.stderr)")
+        }
+        try "layers:\n  attn:\n    kernel: lut\n".write(toFile: "\(dir)/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = try runCommand(exe, ["generate", d, "--prompt-ids", "1", "--config", "\(dir)/bad.yaml"])
+        #expect(bad.status != 0 && bad.stderr.contains("layers.attn: not a transformer linear"), "\(bad.stderr)")
+    }
+}
