@@ -2,6 +2,7 @@
 // (kernel per linear role from flags and the YAML config), print the plan, generate with the
 // Swift engine and C-simulation, and encode sentences (encoders).
 import Foundation
+import EmitHLS
 import HardwareIR
 import Lowering
 import ModelImport
@@ -203,5 +204,23 @@ extension Driver {
     public static func writeFloatRows(_ rows: [[Double]], to path: String) throws {
         let array = NPYArray(shape: [rows.count, rows.first?.count ?? 0], dtype: .float32, values: rows.flatMap { $0 })
         try DesignDirectory.writeFile(NPY.encode(array), to: path)
+    }
+}
+
+extension Driver {
+    /// The files of a transformer design directory: `hls/` (C++ and its Makefile), `plan.txt`, `instructions.txt`.
+    public static func transformerFiles(_ d: TransformerDesign) throws -> FileSet {
+        var files: FileSet = [:]
+        for (path, text) in try HLSEmitter.emitTransformer(d) { files["hls/\(path)"] = text }
+        files["plan.txt"] = transformerPlan(d).joined(separator: "\n") + "\n"
+        let prefill = TransformerMode(length: 8, decode: false).word, decode = TransformerMode(length: 1, decode: true).word
+        files["instructions.txt"] = "# one run of the engine; the mode word {decode, length[8:0]} selects prefill (e.g. 8 tokens: \(prefill)) or a decode step (\(decode))\n"
+            + d.instructions.map(\.description).joined(separator: "\n") + "\n"
+        return files
+    }
+
+    /// Writes a transformer design directory atomically.
+    public static func writeTransformerDesign(_ d: TransformerDesign, to path: String) throws {
+        try DesignDirectory.write(try transformerFiles(d), to: path)
     }
 }

@@ -10,11 +10,7 @@ public enum TransformerCSim {
     /// Writes `hls/` of `d` under `directory` and builds the C-simulation binary; returns its path.
     public static func build(_ d: TransformerDesign, in directory: String) throws -> String {
         let hls = "\(directory)/hls"
-        for (path, text) in try HLSEmitter.emitTransformer(d) {
-            let file = "\(hls)/\(path)"
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try DesignDirectory.writeFile(Data(text.utf8), to: file)
-        }
+        if !FileManager.default.fileExists(atPath: "\(hls)/transformer.cpp") { try Driver.writeTransformerDesign(d, to: directory) }
         let apTypes = CSimBackend.apTypesDirectory
         guard FileManager.default.fileExists(atPath: "\(apTypes)/ap_int.h") else {
             throw SimulationError.missingSupport(path: "\(apTypes)/ap_int.h", hint: "run scripts/setup.sh to install the Xilinx ap_types headers, or set LUTFORGE_AP_TYPES")

@@ -96,17 +96,19 @@ struct KernelFlags: ParsableArguments {
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Compile a model into a design directory (RTL, HLS, simulation workspace).")
 
-    @Argument(help: "The model file (.onnx).") var model: String
+    @Argument(help: "The model file (.onnx), or a Hugging Face checkpoint directory (config.json, model.safetensors).") var model: String
     @Option(name: .short, help: "The design directory to create or replace.") var output: String
+    @Option(help: "Transformers: longest sequence the KV cache and RoPE tables hold.") var maxSequence: Int = 64
     @OptionGroup var kernel: KernelFlags
     @Option(help: "YAML config with global and per-layer options (see docs/config.md).") var config: String?
-    @Option(help: "Calibration inputs (.npy); default: the config's, else X_calib.npy beside the model, else seeded samples.") var calibration: String?
+    @Option(help: "Calibration inputs (.npy); default: the config's, else X_calib.npy beside the model, else seeded samples. Transformers: token id sequences, one per line.") var calibration: String?
     @Option(help: "Seed of the k-means runs.") var seed: UInt64 = 1
     @Option(help: "Target device (see data/devices.yaml), default arty-a7-35t; sets the vendor project's part.") var device: String?
     @Option(help: "Target clock in MHz, default the device's typical clock.") var clockMhz: Double?
     @Option(help: "Quantized models with a float input: bits of the power-of-two input quantizer LUTForge adds.") var inputBits: Int = 8
 
     func run() {
+        if Driver.isCheckpointDirectory(model) { return compileTransformer() }
         var options = CompileOptions(model: model, output: output, calibration: calibration)
         options.flags = attempt { try kernel.override() }
         options.device = device
@@ -117,6 +119,23 @@ struct Compile: ParsableCommand {
         let result = attempt { try Driver.compile(options) }
         for note in result.notes { print("note: \(note)") }
         print("compiled \(result.program.sourceFile): \(summary(result.program)) -> \(output)")
+    }
+}
+
+extension Compile {
+    /// A Hugging Face checkpoint directory: the transformer's plan, hls/ and instruction stream.
+    func compileTransformer() {
+        var o = TransformerCompileOptions(checkpoint: model)
+        o.flags = attempt { try kernel.override() }
+        o.config = config
+        o.calibration = calibration
+        o.seed = seed
+        o.maxSequence = maxSequence
+        let compiled = attempt { try Driver.compileTransformer(o) }
+        for note in compiled.notes { print("note: \(note)") }
+        for line in Driver.transformerPlan(compiled.design) { print(line) }
+        attempt { try Driver.writeTransformerDesign(compiled.design, to: output) }
+        print("compiled \(model) -> \(output) (hls/, plan.txt, instructions.txt; no RTL for transformers yet)")
     }
 }
 

@@ -247,8 +247,225 @@ struct TransformerTests {
             let lines = r.stderr.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].contains(expected), "\(r.stderr)")
         }
+        // compile of a checkpoint directory: the plan, hls/ and the instruction stream, the same bytes twice.
+        for out in ["a", "b"] {
+            let r = try runCommand(exe, ["compile", d, "-o", "\(dir)/\(out)", "--config", "\(dir)/mixed.yaml"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let a = directoryContents("\(dir)/a")
+        #expect(a == directoryContents("\(dir)/b"))
+        #expect(a["hls/transformer.cpp"] != nil && a["hls/include/lutforge/transformer.h"] != nil)
+        try fileCheck(String(decoding: a["plan.txt"] ?? Data(), as: UTF8.self), "CHECK: 7 of 15 linears as LUT tables")
+        try fileCheck(String(decoding: a["instructions.txt"] ?? Data(), as: UTF8.self), """
+        CHECK: embed
+        CHECK-NEXT: norm input L0
+        CHECK-NEXT: linear dsp L0 q+k+v
+        CHECK-NEXT: norm q_norm L0
+        CHECK-NEXT: norm k_norm L0
+        CHECK-NEXT: rope L0
+        CHECK-NEXT: attention L0
+        CHECK-NEXT: linear dsp L0 o
+        CHECK-NEXT: residual1 L0
+        CHECK-NEXT: norm norm1 L0
+        CHECK-NEXT: linear lut L0 gate+up
+        CHECK-NEXT: gated L0
+        CHECK-NEXT: linear lut L0 down
+        CHECK-NEXT: residual2 L0
+        CHECK: linear lut head head
+        CHECK-NEXT: output
+        """)
         try "layers:\n  attn:\n    kernel: lut\n".write(toFile: "\(dir)/bad.yaml", atomically: true, encoding: .utf8)
         let bad = try runCommand(exe, ["generate", d, "--prompt-ids", "1", "--config", "\(dir)/bad.yaml"])
         #expect(bad.status != 0 && bad.stderr.contains("layers.attn: not a transformer linear"), "\(bad.stderr)")
+    }
+}
+
+/// The transformer kernels in RTL (RTL/lf_tf_norm.v, lf_tf_rope.v, lf_tf_attention.v) against the
+/// Swift rules, in Verilator and Icarus, on random and extreme values. The whole-model RTL engine
+/// does not exist yet; these are its kernels.
+@Suite("Transformer kernels in RTL", .serialized)
+struct TransformerRTLTests {
+    static func hex(_ v: Int, bits: Int) -> String {
+        let digits = (bits + 3) / 4
+        let masked = UInt64(bitPattern: Int64(v)) & ((1 << UInt64(bits)) - 1)
+        let s = String(masked, radix: 16)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+
+    @Test("norms (RMS and layer, two output types), RoPE and attention: identical integers in Verilator, Icarus and the Swift engine")
+    func kernelsAgree() throws {
+        let dir = temporaryDirectory("lutforge-tf-rtl")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 34)
+        func random(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
+        // Norms.
+        let n = 16
+        let gains = (0..<n).map { _ in random(-(1 << 18), 1 << 18) }, biases = (0..<n).map { _ in random(-300, 300) }
+        let g1 = gains.map { $0 / 64 }
+        let outs = [NormOutput(gains: gains, biases: biases, gainShift: 9, type: .int(16), scale: 1),
+                    NormOutput(gains: g1, biases: biases, gainShift: 3, type: .int(8), scale: 1)]
+        var xs: [[Int]] = [Array(repeating: -32768, count: n), Array(repeating: 32767, count: n), Array(repeating: 0, count: n),
+                           (0..<n).map { $0 % 2 == 0 ? 32767 : -32768 }, (0..<n).map { $0 == 3 ? 1 : 0 }]
+        for _ in 0..<20 { xs.append((0..<n).map { _ in random(-32768, 32767) }) }
+        for _ in 0..<5 { xs.append((0..<n).map { _ in random(-40, 40) }) }
+        let rms = NormKernel(kind: .rms, count: n, input: .int(16), epsilonTerm: 5, outputs: outs)
+        let layer = NormKernel(kind: .layer, count: n, input: .int(16), epsilonTerm: 1, outputs: outs)
+        // RoPE: two heads of 8 at positions 0..3.
+        let hd = 8, positions = 4
+        // Position 0 is the identity (as in a real table), position 1 halves, so odd inputs round at exact ties.
+        var cosT = (0..<(positions * hd / 2)).map { _ in random(-16384, 16384) }, sinT = (0..<(positions * hd / 2)).map { _ in random(-16384, 16384) }
+        for i in 0..<(hd / 2) { (cosT[i], sinT[i], cosT[hd / 2 + i], sinT[hd / 2 + i]) = (16384, 0, i % 2 == 0 ? 8192 : -8192, 8192) }
+        let rope = RoPETable(headDim: hd, positions: positions, cos: cosT, sin: sinT, type: .int(8))
+        // Attention: 2 query heads on 1 KV head, up to 8 cached positions, masks as the visible sets.
+        let table = (0..<100).map { Int((32768 * exp(-Double($0) / 8)).rounded()) } + [0]
+        let att = AttentionKernel(heads: 2, kvHeads: 1, headDim: hd, causal: true, scoreMultiplier: 3, scoreShift: 12, expTable: table, expStep: 1,
+                                  context: Requantizer(multiplier: 9000, shift: 28), contextType: .int(8), qType: .int(8), kType: .int(8), vType: .int(8))
+        var cases: [(q: [Int], keys: [[Int]], values: [[Int]], mask: [Int], limit: Int)] = []
+        for trial in 0..<40 {
+            let t = random(1, 8), extreme = trial < 2
+            func v(_ count: Int) -> [Int] { (0..<count).map { _ in extreme ? (trial == 0 ? -128 : 127) : random(-128, 127) } }
+            let mask = (0..<t).map { $0 == 0 || random(0, 3) > 0 ? 1 : 0 }
+            cases.append((v(2 * hd), (0..<t).map { _ in v(hd) }, (0..<t).map { _ in v(hd) }, mask, random(0, t - 1)))
+        }
+        // Images and the test bench.
+        func write(_ name: String, _ lines: [String]) throws { try (lines.joined(separator: "\n") + "\n").write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
+        try write("g0.mem", gains.map { Self.hex($0, bits: 20) })
+        try write("g1.mem", g1.map { Self.hex($0, bits: 20) })
+        try write("b.mem", biases.map { Self.hex($0, bits: 16) })
+        try write("norm_x.mem", xs.flatMap { $0 }.map { Self.hex($0, bits: 16) })
+        try write("rope_x.mem", xs.flatMap { $0 }.map { Self.hex($0 >> 8, bits: 8) })
+        try write("cos.mem", cosT.map { Self.hex($0, bits: 16) })
+        try write("sin.mem", sinT.map { Self.hex($0, bits: 16) })
+        try write("exp.mem", table.map { Self.hex($0, bits: 17) })
+        var rec: [Int] = []
+        for c in cases {
+            rec.append(c.keys.count)
+            for j in c.keys.indices { rec += c.keys[j] + c.values[j] + [c.mask[j]] }
+            rec += c.q + [c.limit]
+        }
+        try write("att.mem", rec.map { Self.hex($0, bits: 16) })
+        let tb = """
+        `timescale 1ns/1ps
+        module tb;
+            reg clk = 0, rst = 1;
+            always #5 clk = ~clk;
+            reg [15:0] nx [0:\(xs.count * n - 1)];
+            reg [7:0] rx [0:\(xs.count * n - 1)];
+            reg [15:0] ar [0:\(rec.count - 1)];
+            initial begin $readmemh("norm_x.mem", nx); $readmemh("rope_x.mem", rx); $readmemh("att.mem", ar); end
+            reg in_valid = 0; reg [15:0] in_data = 0;
+            wire [3:0] in_ready, out_valid; wire [15:0] y0, y2; wire [7:0] y1, y3;
+            lf_tf_norm #(.N(\(n)), .LAYER(0), .X_BITS(16), .G_BITS(20), .B_BITS(16), .Y_BITS(16), .GSHIFT(9), .EPS(64'd5), .G_FILE("g0.mem"), .B_FILE("b.mem"))
+                u0 (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready[0]), .in_data(in_data), .out_valid(out_valid[0]), .out_ready(1'b1), .out_data(y0));
+            lf_tf_norm #(.N(\(n)), .LAYER(0), .X_BITS(16), .G_BITS(20), .B_BITS(16), .Y_BITS(8), .GSHIFT(3), .EPS(64'd5), .G_FILE("g1.mem"), .B_FILE("b.mem"))
+                u1 (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready[1]), .in_data(in_data), .out_valid(out_valid[1]), .out_ready(1'b1), .out_data(y1));
+            lf_tf_norm #(.N(\(n)), .LAYER(1), .X_BITS(16), .G_BITS(20), .B_BITS(16), .Y_BITS(16), .GSHIFT(9), .EPS(64'd1), .G_FILE("g0.mem"), .B_FILE("b.mem"))
+                u2 (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready[2]), .in_data(in_data), .out_valid(out_valid[2]), .out_ready(1'b1), .out_data(y2));
+            lf_tf_norm #(.N(\(n)), .LAYER(1), .X_BITS(16), .G_BITS(20), .B_BITS(16), .Y_BITS(8), .GSHIFT(3), .EPS(64'd1), .G_FILE("g1.mem"), .B_FILE("b.mem"))
+                u3 (.clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready[3]), .in_data(in_data), .out_valid(out_valid[3]), .out_ready(1'b1), .out_data(y3));
+            reg r_valid = 0; reg [7:0] r_data = 0; reg [7:0] r_pos = 0; wire r_ready, r_out_valid; wire [7:0] r_out;
+            lf_tf_rope #(.HEADS(2), .HD(\(hd)), .POSITIONS(\(positions)), .X_BITS(8), .P_BITS(8), .C_FILE("cos.mem"), .S_FILE("sin.mem"))
+                rope (.clk(clk), .rst(rst), .pos(r_pos), .in_valid(r_valid), .in_ready(r_ready), .in_data(r_data), .out_valid(r_out_valid), .out_ready(1'b1), .out_data(r_out));
+            reg clear = 0, kv_valid = 0, kv_mask = 0, q_valid = 0; reg [7:0] kv_data = 0, q_data = 0, limit = 0;
+            wire kv_ready, q_ready, a_valid; wire [7:0] a_out;
+            lf_tf_attention #(.HEADS(2), .KV_HEADS(1), .HD(\(hd)), .MAX_SEQ(8), .X_BITS(8), .L_BITS(8), .MX(3), .SX(12), .E_COUNT(\(table.count)),
+                              .M(9000), .S(28), .C(64'd\(1 << 27)), .E_FILE("exp.mem"))
+                attn (.clk(clk), .rst(rst), .clear(clear), .kv_valid(kv_valid), .kv_ready(kv_ready), .kv_data(kv_data), .kv_mask(kv_mask),
+                      .q_valid(q_valid), .q_ready(q_ready), .q_data(q_data), .limit(limit), .out_valid(a_valid), .out_ready(1'b1), .out_data(a_out));
+            always @(posedge clk) begin
+                if (out_valid[0]) $display("n0 %0d", $signed(y0));
+                if (out_valid[1]) $display("n1 %0d", $signed(y1));
+                if (out_valid[2]) $display("n2 %0d", $signed(y2));
+                if (out_valid[3]) $display("n3 %0d", $signed(y3));
+                if (r_out_valid) $display("r %0d", $signed(r_out));
+                if (a_valid) $display("a %0d", $signed(a_out));
+            end
+            integer v, i, j, p, t;
+            initial begin
+                @(posedge clk); @(posedge clk); rst = 0;
+                for (v = 0; v < \(xs.count); v = v + 1) begin
+                    for (i = 0; i < \(n); i = i + 1) begin
+                        @(negedge clk); while (in_ready != 4'b1111) @(negedge clk);
+                        in_valid = 1; in_data = nx[v * \(n) + i];
+                        @(posedge clk); #1 in_valid = 0;
+                    end
+                    @(negedge clk); while (in_ready != 4'b1111) @(negedge clk);
+                    for (i = 0; i < \(n); i = i + 1) begin
+                        @(negedge clk); while (!r_ready) @(negedge clk);
+                        r_valid = 1; r_data = rx[v * \(n) + i]; r_pos = v % \(positions);
+                        @(posedge clk); #1 r_valid = 0;
+                    end
+                    @(negedge clk); while (!r_ready) @(negedge clk);
+                end
+                p = 0;
+                for (v = 0; v < \(cases.count); v = v + 1) begin
+                    @(negedge clk); clear = 1; @(posedge clk); #1 clear = 0;
+                    t = ar[p]; p = p + 1;
+                    for (j = 0; j < t; j = j + 1) begin
+                        for (i = 0; i < \(2 * hd); i = i + 1) begin
+                            @(negedge clk); while (!kv_ready) @(negedge clk);
+                            kv_valid = 1; kv_data = ar[p + i]; kv_mask = ar[p + \(2 * hd)];
+                            @(posedge clk); #1 kv_valid = 0;
+                        end
+                        p = p + \(2 * hd + 1);
+                    end
+                    for (i = 0; i < \(2 * hd); i = i + 1) begin
+                        @(negedge clk); while (!q_ready) @(negedge clk);
+                        q_valid = 1; q_data = ar[p + i]; limit = ar[p + \(2 * hd)];
+                        @(posedge clk); #1 q_valid = 0;
+                    end
+                    p = p + \(2 * hd + 1);
+                    @(negedge clk); while (!q_ready) @(negedge clk);
+                end
+                $finish;
+            end
+        endmodule
+        """
+        try tb.write(toFile: "\(dir)/tb.v", atomically: true, encoding: .utf8)
+        let sources = ["tb.v"] + ["lf_tf_norm.v", "lf_tf_rope.v", "lf_tf_attention.v"].map { "\(repositoryRoot)/RTL/\($0)" }
+        // The Swift engine's integers, in the order the bench prints them.
+        var want: [String] = []
+        for (v, x) in xs.enumerated() {
+            let r = TransformerMath.norm(rms, x), l = TransformerMath.norm(layer, x)
+            for i in 0..<n { want += ["n0 \(r[0][i])", "n1 \(r[1][i])"] }
+            for i in 0..<n { want += ["n2 \(l[0][i])", "n3 \(l[1][i])"] }
+            var shifted = x.map { $0 >> 8 }
+            TransformerMath.rope(rope, &shifted, heads: 2, position: v % positions)
+            want += shifted.map { "r \($0)" }
+        }
+        for c in cases {
+            let visible = c.keys.indices.filter { $0 <= c.limit && c.mask[$0] != 0 }
+            guard !visible.isEmpty else { continue }
+            want += TransformerMath.attention(att, q: c.q, keys: c.keys, values: c.values, visible: visible).map { "a \($0)" }
+        }
+        func normalized(_ out: String) -> [String] {
+            // Group by stream: the norms' outputs interleave by cycle, each stream's order is its own.
+            let lines = out.split(separator: "\n").map(String.init).filter { $0.first.map { "nra".contains($0) } ?? false }
+            return ["n0", "n1", "n2", "n3", "r", "a"].flatMap { tag in lines.filter { $0.hasPrefix(tag + " ") } }
+        }
+        let expected = ["n0", "n1", "n2", "n3", "r", "a"].flatMap { tag in want.filter { $0.hasPrefix(tag + " ") } }
+        let icarus = try runCommand("/usr/bin/iverilog", ["-g2005", "-o", "tbi"] + sources, cwd: dir)
+        #expect(icarus.status == 0, "\(icarus.stderr)")
+        let ivl = try runCommand("/usr/bin/vvp", ["-n", "tbi"], cwd: dir)
+        func firstDifference(_ got: [String]) -> String {
+            guard got != expected else { return "none" }
+            let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(got.count, expected.count)
+            return "line \(i): \(i < got.count ? got[i] : "<end>") vs Swift \(i < expected.count ? expected[i] : "<end>") (\(got.count) lines, \(expected.count) expected)"
+        }
+        let fromIcarus = normalized(ivl.stdout)
+        let icarusSame = fromIcarus == expected
+        #expect(icarusSame, "Icarus differs from the Swift engine at \(firstDifference(fromIcarus))")
+        // The kernels lint clean at Verilator's default warnings; the bench itself narrows freely.
+        for module in ["lf_tf_norm", "lf_tf_rope", "lf_tf_attention"] {
+            let lint = try runCommand("/usr/bin/verilator", ["--lint-only", "\(repositoryRoot)/RTL/\(module).v"], cwd: dir)
+            #expect(lint.status == 0 && !lint.stderr.contains("%Warning"), "\(module): \(lint.stderr)")
+        }
+        let build = try runCommand("/usr/bin/verilator", ["--binary", "--timing", "-Wno-WIDTH", "-o", "tbv"] + sources, cwd: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let vl = try runCommand("\(dir)/obj_dir/tbv", [], cwd: dir)
+        let fromVerilator = normalized(vl.stdout)
+        let verilatorSame = fromVerilator == expected
+        #expect(verilatorSame, "Verilator differs from the Swift engine at \(firstDifference(fromVerilator))")
+        #expect(expected.count == xs.count * (4 * n + n) + cases.filter { c in c.keys.indices.contains { $0 <= c.limit && c.mask[$0] != 0 } }.count * 2 * hd)
     }
 }
