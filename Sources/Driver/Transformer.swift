@@ -3,6 +3,7 @@
 // Swift engine and C-simulation, and encode sentences (encoders).
 import Foundation
 import EmitHLS
+import EmitVerilog
 import HardwareIR
 import Lowering
 import ModelImport
@@ -125,8 +126,16 @@ extension Driver {
         var lines = ["swift engine: \(swift.tokens.map(String.init).joined(separator: ","))"]
         var agree = true
         for sim in simulators {
-            guard sim == "csim" else { throw UsageError("--simulators: '\(sim)' cannot run a transformer yet (csim, or none)") }
-            let run = try TransformerCSim.generate(c.design, prompt: prompt, count: count)
+            let run: (logits: [[Int]], tokens: [Int])
+            switch sim {
+            case "csim": run = try TransformerCSim.generate(c.design, prompt: prompt, count: count)
+            case "verilator":
+                let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count)
+                run = (v.logits, v.tokens)
+                let decode = v.cycles.dropFirst()
+                lines.append("verilator cycles: prefill of \(prompt.count) tokens \(v.cycles.first ?? 0), decode steps \(decode.min() ?? 0)...\(decode.max() ?? 0)")
+            default: throw UsageError("--simulators: '\(sim)' cannot run a transformer yet (verilator, csim, or none)")
+            }
             tokens[sim] = run.tokens
             logits[sim] = run.logits
             let steps = zip(run.logits, swift.logits).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
@@ -212,6 +221,18 @@ extension Driver {
     public static func transformerFiles(_ d: TransformerDesign) throws -> FileSet {
         var files: FileSet = [:]
         for (path, text) in try HLSEmitter.emitTransformer(d) { files["hls/\(path)"] = text }
+        for (path, text) in try VerilogEmitter.emitTransformer(d) { files["rtl/\(path)"] = text }
+        files["sim/transformer_verilator.cpp"] = try Library.text("sim/transformer_verilator.cpp")
+        files["sim/Makefile"] = """
+        # Verilator simulation of ../rtl (the transformer engine). Table images are read from MEM_DIR.
+        #   make && obj_dir/Vlutforge_transformer --ids 1,2,3 --new-tokens 8
+        MEM_DIR ?= $(abspath ../rtl)/
+        VERILATOR ?= verilator
+        obj_dir/Vlutforge_transformer: ../rtl/files.f ../rtl/*.v transformer_verilator.cpp
+        \t$(VERILATOR) --cc --exe --build -O3 -j 2 --top-module lutforge_transformer -Mdir obj_dir \\
+        \t  -GMEM_DIR='"$(MEM_DIR)"' -F ../rtl/files.f transformer_verilator.cpp
+
+        """
         files["plan.txt"] = transformerPlan(d).joined(separator: "\n") + "\n"
         let prefill = TransformerMode(length: 8, decode: false).word, decode = TransformerMode(length: 1, decode: true).word
         files["instructions.txt"] = "# one run of the engine; the mode word {decode, length[8:0]} selects prefill (e.g. 8 tokens: \(prefill)) or a decode step (\(decode))\n"

@@ -43,3 +43,41 @@ public enum TransformerCSim {
         return rows(try ToolRunner.run(Invocation(exe, args, in: dir, timeout: 1200)), tag: "hidden")
     }
 }
+
+/// Verilator simulation of a transformer's RTL engine: the harness sim/transformer_verilator.cpp
+/// built against rtl/, run as a process; logits, tokens and cycles per run read back.
+public enum TransformerVerilator {
+    public static func build(_ d: TransformerDesign, in directory: String) throws -> String {
+        if !FileManager.default.fileExists(atPath: "\(directory)/rtl/files.f") { try Driver.writeTransformerDesign(d, to: directory) }
+        guard ToolRunner.available("verilator") else { throw ToolError.notFound(tool: "verilator", hint: "install it with scripts/setup.sh") }
+        let sim = "\(directory)/sim"
+        _ = try ToolRunner.run(Invocation("make", ["-s", "MEM_DIR=\(URL(fileURLWithPath: directory).standardizedFileURL.path)/rtl/"], in: sim, timeout: 1800))
+        return "\(sim)/obj_dir/Vlutforge_transformer"
+    }
+
+    static func cycles(_ text: String, _ tag: String) -> [Int] {
+        text.split(separator: "\n").filter { $0.hasPrefix("cycles \(tag) ") }.map { Int($0.split(separator: " ")[2])! }
+    }
+
+    /// Greedy generation in Verilator; `cycles` holds the prefill's and each decode step's.
+    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil) throws -> (logits: [[Int]], tokens: [Int], cycles: [Int]) {
+        let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let exe = try build(d, in: dir)
+        let text = try ToolRunner.run(Invocation(exe, ["--ids", prompt.map(String.init).joined(separator: ","), "--new-tokens", "\(count)"],
+                                                 in: dir, timeout: 3600))
+        return (TransformerCSim.rows(text, tag: "logits"), TransformerCSim.rows(text, tag: "token").map { $0[0] },
+                cycles(text, "prefill") + cycles(text, "decode"))
+    }
+
+    /// The last hidden state of an encoder in Verilator, and the cycles of the run.
+    public static func encode(_ d: TransformerDesign, ids: [Int], mask: [Int]?, directory: String? = nil) throws -> (hidden: [[Int]], cycles: Int) {
+        let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let exe = try build(d, in: dir)
+        var args = ["--ids", ids.map(String.init).joined(separator: ",")]
+        if let mask { args += ["--mask", mask.map(String.init).joined(separator: ",")] }
+        let text = try ToolRunner.run(Invocation(exe, args, in: dir, timeout: 3600))
+        return (TransformerCSim.rows(text, tag: "hidden"), cycles(text, "prefill").first ?? 0)
+    }
+}

@@ -135,7 +135,7 @@ extension Compile {
         for note in compiled.notes { print("note: \(note)") }
         for line in Driver.transformerPlan(compiled.design) { print(line) }
         attempt { try Driver.writeTransformerDesign(compiled.design, to: output) }
-        print("compiled \(model) -> \(output) (hls/, plan.txt, instructions.txt; no RTL for transformers yet)")
+        print("compiled \(model) -> \(output) (rtl/, sim/, hls/, plan.txt, instructions.txt)")
     }
 }
 
@@ -370,7 +370,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Longest sequence the KV cache holds.") var maxSequence: Int = 64
     @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
     @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
-    @Option(help: "Comma-separated engines besides the Swift engine: csim, or none.") var simulators: String = "csim"
+    @Option(help: "Comma-separated engines besides the Swift engine: verilator, csim, or none.") var simulators: String = "verilator,csim"
 
     func run() {
         var o = TransformerCompileOptions(checkpoint: checkpoint)

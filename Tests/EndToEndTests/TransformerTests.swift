@@ -34,16 +34,26 @@ struct TransformerTests {
 
     static func prompt(_ name: String) throws -> [Int] { try NPY.read(path: "\(try dir(name))/prompt.npy").values.map { Int($0) } }
 
-    @Test("decoders: prefill of 8 tokens and 8 greedy steps give identical logits and tokens in the Swift engine and C-simulation",
-          arguments: [("qwen3", KernelKind.dsp, KernelKind?.none), ("qwen3", .lut, nil), ("qwen2", .dsp, .lut), ("llama", .dsp, nil)])
-    func decoderBitExact(name: String, kind: KernelKind, mlp: KernelKind?) throws {
+    @Test("decoders: prefill of 8 tokens and 8 greedy decode steps give identical logits and tokens in the Swift engine, Verilator and C-simulation",
+          arguments: [("qwen3", KernelKind.dsp, KernelKind?.none, true), ("qwen3", .lut, nil, true), ("qwen2", .dsp, .lut, true), ("llama", .dsp, nil, false)])
+    func decoderBitExact(name: String, kind: KernelKind, mlp: KernelKind?, verilator: Bool) throws {
         let c = try Self.compile(name, kind: kind, mlp: mlp)
         let prompt = try Self.prompt(name)
         let swift = try TransformerEngine(c.design).generate(prompt: prompt, count: 9)
-        let csim = try TransformerCSim.generate(c.design, prompt: prompt, count: 9)
+        let dir = temporaryDirectory("lutforge-tf-\(name)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Driver.writeTransformerDesign(c.design, to: dir)
+        let csim = try TransformerCSim.generate(c.design, prompt: prompt, count: 9, directory: dir)
         #expect(csim.logits.count == 9 && csim.logits.allSatisfy { $0.count == 256 })
-        for step in 0..<9 { #expect(csim.logits[step] == swift.logits[step], "\(name): logits differ at step \(step)") }
+        for step in 0..<9 { #expect(csim.logits[step] == swift.logits[step], "\(name): C-simulation logits differ at step \(step)") }
         #expect(csim.tokens == swift.tokens)
+        if verilator {
+            let rtl = try TransformerVerilator.generate(c.design, prompt: prompt, count: 9, directory: dir)
+            #expect(rtl.logits.count == 9)
+            for step in 0..<min(9, rtl.logits.count) { #expect(rtl.logits[step] == swift.logits[step], "\(name): Verilator logits differ at step \(step)") }
+            #expect(rtl.tokens == swift.tokens)
+            #expect(rtl.cycles.count == 9 && rtl.cycles.allSatisfy { $0 > 0 })
+        }
         // The logits are not degenerate: they spread over a good part of int16.
         let spread = swift.logits.flatMap { $0 }.map(abs).max() ?? 0
         #expect(spread > 1000, "logit magnitude \(spread)")
@@ -76,7 +86,7 @@ struct TransformerTests {
         for step in 0..<4 { #expect(full[prompt.count - 1 + step] == g.logits[step]) }
     }
 
-    @Test("BERT: identical hidden states in the Swift engine and C-simulation (two keys masked); DSP within cosine 0.99 of float",
+    @Test("BERT: identical hidden states in the Swift engine, Verilator and C-simulation (two keys masked); DSP within cosine 0.99 of float",
           arguments: [KernelKind.dsp, .lut])
     func encoder(kind: KernelKind) throws {
         let c = try Self.compile("bert", kind: kind)
@@ -86,8 +96,13 @@ struct TransformerTests {
         let engine = TransformerEngine(c.design)
         var session = engine.session()
         let ints = try engine.run(ids, session: &session, mask: mask)
-        let csim = try TransformerCSim.encode(c.design, ids: ids, mask: mask)
+        let dir = temporaryDirectory("lutforge-tf-bert")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Driver.writeTransformerDesign(c.design, to: dir)
+        let csim = try TransformerCSim.encode(c.design, ids: ids, mask: mask, directory: dir)
         #expect(csim == ints)
+        let rtl = try TransformerVerilator.encode(c.design, ids: ids, mask: mask, directory: dir)
+        #expect(rtl.hidden == ints, "Verilator differs from the Swift engine")
         #expect(ints.count == 8 && ints.allSatisfy { $0.count == 64 })
         let float = c.model.encoderHidden(ids, mask: mask)
         let cos = Driver.cosine(ints.flatMap { $0.map { Double($0) * c.design.outputScale } }, float.flatMap { $0.map(Double.init) })
@@ -236,7 +251,9 @@ struct TransformerTests {
         CHECK: 7 of 15 linears as LUT tables, 8 as DSP chains
         CHECK: KV cache: 8.0 KiB
         CHECK: swift engine:
-        CHECK: BIT-EXACT: logits of all 3 steps identical
+        CHECK: verilator cycles: prefill of 3 tokens
+        CHECK-NEXT: BIT-EXACT: logits of all 3 steps identical
+        CHECK-NEXT: BIT-EXACT: logits of all 3 steps identical
         CHECK: float reference:
         """)
         for (args, expected) in [(["--prompt-ids", "1,999"], "token id 999 is outside the vocabulary 0..<256"),

@@ -1,0 +1,494 @@
+// RTL of a transformer design: one instance per linear (RTL/lf_dsp_chain.v or lf_lut_linear.v
+// with their table images) and per norm output, RoPE and attention kernel (RTL/lf_tf_*.v),
+// activation buffers on chip, and a sequencer that walks the instruction stream: each
+// micro-operation streams rows of one buffer through one kernel into another buffer, or
+// combines two buffers element by element (residual adds, the gated product). The mode
+// word {decode, length} starts a run on `length` tokens at the next positions; the KV cache
+// lives in the attention kernels. Emission only reads the design.
+import HardwareIR
+
+extension VerilogEmitter {
+    /// Top module name of a transformer design.
+    public static let transformerTop = "lutforge_transformer"
+
+    /// Files of a transformer's `rtl/`, keyed by name.
+    public static func emitTransformer(_ d: TransformerDesign) throws -> FileSet {
+        var t = TransformerRTL(d)
+        try t.build()
+        var files = t.images
+        let library = libraryFiles + ["lf_tf_norm.v", "lf_tf_rope.v", "lf_tf_attention.v"]
+        for name in library { files[name] = try Library.text("RTL/\(name)") }
+        files["\(transformerTop).v"] = t.text
+        files["files.f"] = (library + ["\(transformerTop).v"]).joined(separator: "\n") + "\n"
+        return files
+    }
+}
+
+/// The buffers of the activation stream, each `[maxSequence][width]` of 16-bit signed words.
+enum TransformerBuffer: String, CaseIterable {
+    case x, e, n, q, k, v, ctx, o, g, u, a, dn, s, out
+}
+
+/// One step of the sequencer.
+enum MicroOp {
+    /// For each token and chunk: feed `width` words of `src` into kernel `kernel`, write its `outWidth` words to `dst`.
+    case stream(kernel: Int, src: TransformerBuffer, width: Int, dst: TransformerBuffer, outWidth: Int, chunks: Int)
+    /// Append each token's k and v rows to attention kernel `kernel`.
+    case append(kernel: Int, width: Int)
+    /// Each token's query row through attention kernel `kernel` into ctx.
+    case query(kernel: Int, width: Int, causal: Bool)
+    /// `dst[i] = clamp((a·Ma + b·Mb + C) >>> S)` (residual add) or `clamp((a·b·M + C) >>> S)` (gated product), i < T·width.
+    case elementwise(a: TransformerBuffer, b: TransformerBuffer, dst: TransformerBuffer, width: Int, product: Bool, ma: Int, mb: Int, c: Int, s: Int, lo: Int, hi: Int)
+    /// Embedding rows (plus position and type rows for BERT) into `dst`.
+    case embed(dst: TransformerBuffer)
+    /// The output rows: the last token's logits, or every token's hidden state.
+    case output
+}
+
+struct TransformerRTL {
+    let d: TransformerDesign
+    var text = ""
+    var images: FileSet = [:]
+    var instances = ""
+    /// Per kernel id: instance name, input and output data widths, whether it is a RoPE kernel.
+    var kernels: [(name: String, inBits: Int, outBits: Int, rope: Bool)] = []
+    var attention: [(name: String, id: Int)] = []
+    var ops: [MicroOp] = []
+
+    init(_ d: TransformerDesign) { self.d = d }
+
+    static func hex(_ v: Int, bits: Int) -> String {
+        let masked = UInt64(bitPattern: Int64(v)) & (bits >= 64 ? ~0 : ((1 << UInt64(bits)) - 1))
+        let s = String(masked, radix: 16)
+        return String(repeating: "0", count: max(0, (bits + 3) / 4 - s.count)) + s
+    }
+
+    func mem(_ name: String) -> String { "{MEM_DIR, \"\(name).mem\"}" }
+
+    static func signedBits(_ values: [Int]) -> Int { max(2, IntType.signedFitting(values.min() ?? 0, values.max() ?? 0)!.bits) }
+
+    /// Declares kernel wires and returns its id.
+    mutating func kernel(_ name: String, inBits: Int, outBits: Int, rope: Bool = false) -> Int {
+        kernels.append((name, inBits, outBits, rope))
+        instances += "    wire \(name)_in_valid, \(name)_in_ready, \(name)_out_valid, \(name)_out_ready;\n"
+        instances += "    wire [\(inBits - 1):0] \(name)_in_data;\n    wire [\(outBits - 1):0] \(name)_out_data;\n"
+        return kernels.count - 1
+    }
+
+    func streams(_ name: String) -> (VerilogStream, VerilogStream) {
+        (VerilogStream(valid: "\(name)_in_valid", ready: "\(name)_in_ready", data: "\(name)_in_data"),
+         VerilogStream(valid: "\(name)_out_valid", ready: "\(name)_out_ready", data: "\(name)_out_data"))
+    }
+
+    mutating func linear(_ name: String, _ lin: TransformerLinear) -> Int {
+        let k = lin.kernel as! any VerilogKernel
+        let id = kernel(name, inBits: k.inputTypes[0].storage.bits, outBits: k.outputType.storage.bits)
+        for image in k.memories { images["\(name)_\(image.suffix).mem"] = image.hexText }
+        let (i, o) = streams(name)
+        instances += k.verilogInstance(name: name, inputs: [i], output: o) { "{MEM_DIR, \"\(name)_\($0).mem\"}" }
+        return id
+    }
+
+    /// One instance per output of a norm.
+    mutating func norm(_ name: String, _ k: NormKernel) -> [Int] {
+        k.outputs.enumerated().map { j, out in
+            let inst = "\(name)_\(j)"
+            let gBits = Self.signedBits(out.gains), bBits = Self.signedBits(out.biases)
+            images["\(inst)_g.mem"] = out.gains.map { Self.hex($0, bits: gBits) }.joined(separator: "\n") + "\n"
+            images["\(inst)_b.mem"] = out.biases.map { Self.hex($0, bits: bBits) }.joined(separator: "\n") + "\n"
+            let id = kernel(inst, inBits: k.input.bits, outBits: out.type.bits)
+            let (i, o) = streams(inst)
+            instances += VerilogEmitter.instance(module: "lf_tf_norm", name: inst, parameters: [
+                ("N", "\(k.count)"), ("LAYER", k.kind == .layer ? "1" : "0"), ("X_BITS", "\(k.input.bits)"), ("G_BITS", "\(gBits)"),
+                ("B_BITS", "\(bBits)"), ("Y_BITS", "\(out.type.bits)"), ("GSHIFT", "\(out.gainShift)"), ("EPS", "64'd\(k.epsilonTerm)"),
+                ("G_FILE", mem("\(inst)_g")), ("B_FILE", mem("\(inst)_b")),
+            ], ports: [("clk", "clk"), ("rst", "rst"), ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data),
+                       ("out_valid", o.valid), ("out_ready", o.ready), ("out_data", o.data)])
+            return id
+        }
+    }
+
+    var positionBits: Int { max(1, Arith.indexBits(d.maxSequence + 1)) }
+
+    mutating func rope(_ name: String, heads: Int) -> Int {
+        let r = d.rope!
+        images["rope_cos.mem"] = r.cos.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"
+        images["rope_sin.mem"] = r.sin.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"
+        let id = kernel(name, inBits: r.type.bits, outBits: r.type.bits, rope: true)
+        let (i, o) = streams(name)
+        instances += VerilogEmitter.instance(module: "lf_tf_rope", name: name, parameters: [
+            ("HEADS", "\(heads)"), ("HD", "\(r.headDim)"), ("POSITIONS", "\(r.positions)"), ("X_BITS", "\(r.type.bits)"),
+            ("P_BITS", "\(positionBits)"), ("C_FILE", mem("rope_cos")), ("S_FILE", mem("rope_sin")),
+        ], ports: [("clk", "clk"), ("rst", "rst"), ("pos", "rope_pos"), ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data),
+                   ("out_valid", o.valid), ("out_ready", o.ready), ("out_data", o.data)])
+        return id
+    }
+
+    mutating func attentionKernel(_ name: String, _ a: AttentionKernel) -> Int {
+        images["\(name)_e.mem"] = a.expTable.map { Self.hex($0, bits: 17) }.joined(separator: "\n") + "\n"
+        let id = kernel(name, inBits: a.qType.bits, outBits: a.contextType.bits)
+        instances += "    wire \(name)_kv_valid, \(name)_kv_ready;\n    wire [\(a.kType.bits - 1):0] \(name)_kv_data;\n"
+        instances += VerilogEmitter.instance(module: "lf_tf_attention", name: name, parameters: [
+            ("HEADS", "\(a.heads)"), ("KV_HEADS", "\(a.kvHeads)"), ("HD", "\(a.headDim)"), ("MAX_SEQ", "\(d.maxSequence)"),
+            ("X_BITS", "\(a.qType.bits)"), ("L_BITS", "\(positionBits)"), ("MX", "\(a.scoreMultiplier)"), ("SX", "\(a.scoreShift)"),
+            ("E_COUNT", "\(a.expTable.count)"), ("M", "\(a.context.multiplier)"), ("S", "\(a.context.shift)"), ("C", "64'd\(a.context.offset)"),
+            ("E_FILE", mem("\(name)_e")),
+        ], ports: [("clk", "clk"), ("rst", "rst"), ("clear", "clear"), ("kv_valid", "\(name)_kv_valid"), ("kv_ready", "\(name)_kv_ready"),
+                   ("kv_data", "\(name)_kv_data"), ("kv_mask", "kv_mask"), ("q_valid", "\(name)_in_valid"), ("q_ready", "\(name)_in_ready"),
+                   ("q_data", "\(name)_in_data"), ("limit", "att_limit"), ("out_valid", "\(name)_out_valid"), ("out_ready", "\(name)_out_ready"),
+                   ("out_data", "\(name)_out_data")])
+        attention.append((name, id))
+        return id
+    }
+
+    mutating func build() throws {
+        let h = d.hiddenSize, hd = d.headDim, qw = d.heads * hd, kw = d.kvHeads * hd
+        // Kernels and the micro-operations, in the instruction stream's order.
+        var layerIDs: [[String: [Int]]] = Array(repeating: [:], count: d.layers.count)
+        var linearIDs: [String: Int] = [:]
+        for (l, layer) in d.layers.enumerated() {
+            for (role, lin) in layer.linears { linearIDs["L\(l).\(role)"] = linear("L\(l)_\(role)", lin) }
+            if let n = layer.inputNorm { layerIDs[l]["input"] = norm("L\(l)_input", n) }
+            if let n = layer.qNorm { layerIDs[l]["q_norm"] = norm("L\(l)_qnorm", n) }
+            if let n = layer.kNorm { layerIDs[l]["k_norm"] = norm("L\(l)_knorm", n) }
+            layerIDs[l]["norm1"] = norm("L\(l)_norm1", layer.norm1)
+            if let n = layer.norm2 { layerIDs[l]["norm2"] = norm("L\(l)_norm2", n) }
+            layerIDs[l]["attention"] = [attentionKernel("L\(l)_attention", layer.attention)]
+        }
+        var ropeQ = -1, ropeK = -1
+        if d.rope != nil {
+            ropeQ = rope("rope_q", heads: d.heads)
+            ropeK = rope("rope_k", heads: d.kvHeads)
+        }
+        let embedNorm = d.embeddingNorm.map { norm("embed_norm", $0) }
+        let finalNorm = d.finalNorm.map { norm("final_norm", $0) }
+        if let head = d.head { linearIDs["head"] = linear("head", head) }
+        let f = d.layers.first?.up.outputCount ?? 1
+        for ins in d.instructions {
+            switch ins {
+            case .embed:
+                if let e = embedNorm {
+                    ops.append(.embed(dst: .e))
+                    ops.append(.stream(kernel: e[0], src: .e, width: h, dst: .x, outWidth: h, chunks: 1))
+                    ops.append(.stream(kernel: e[1], src: .e, width: h, dst: .n, outWidth: h, chunks: 1))
+                } else {
+                    ops.append(.embed(dst: .x))
+                }
+            case let .norm(l, which):
+                switch which {
+                case "input": ops.append(.stream(kernel: layerIDs[l]["input"]![0], src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
+                case "q_norm": ops.append(.stream(kernel: layerIDs[l]["q_norm"]![0], src: .q, width: hd, dst: .q, outWidth: hd, chunks: d.heads))
+                case "k_norm": ops.append(.stream(kernel: layerIDs[l]["k_norm"]![0], src: .k, width: hd, dst: .k, outWidth: hd, chunks: d.kvHeads))
+                case "norm1", "norm2":
+                    let ids = layerIDs[l][which]!
+                    if d.isDecoder {
+                        ops.append(.stream(kernel: ids[0], src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
+                    } else {
+                        ops.append(.stream(kernel: ids[0], src: .s, width: h, dst: .x, outWidth: h, chunks: 1))
+                        ops.append(.stream(kernel: ids[1], src: .s, width: h, dst: .n, outWidth: h, chunks: 1))
+                    }
+                default: ops.append(.stream(kernel: finalNorm![0], src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
+                }
+            case let .linear(l, roles, _):
+                for role in roles {
+                    let id = linearIDs[l < 0 ? "head" : "L\(l).\(role)"]!
+                    switch role {
+                    case "q": ops.append(.stream(kernel: id, src: .n, width: h, dst: .q, outWidth: qw, chunks: 1))
+                    case "k": ops.append(.stream(kernel: id, src: .n, width: h, dst: .k, outWidth: kw, chunks: 1))
+                    case "v": ops.append(.stream(kernel: id, src: .n, width: h, dst: .v, outWidth: kw, chunks: 1))
+                    case "o": ops.append(.stream(kernel: id, src: .ctx, width: qw, dst: .o, outWidth: h, chunks: 1))
+                    case "gate": ops.append(.stream(kernel: id, src: .n, width: h, dst: .g, outWidth: f, chunks: 1))
+                    case "up": ops.append(.stream(kernel: id, src: .n, width: h, dst: .u, outWidth: f, chunks: 1))
+                    case "down": ops.append(.stream(kernel: id, src: d.isDecoder ? .a : .u, width: f, dst: .dn, outWidth: h, chunks: 1))
+                    default: ops.append(.stream(kernel: id, src: .n, width: h, dst: .out, outWidth: d.vocabSize, chunks: 1))
+                    }
+                }
+            case .rope:
+                ops.append(.stream(kernel: ropeQ, src: .q, width: qw, dst: .q, outWidth: qw, chunks: 1))
+                ops.append(.stream(kernel: ropeK, src: .k, width: kw, dst: .k, outWidth: kw, chunks: 1))
+            case let .attention(l):
+                let id = layerIDs[l]["attention"]![0]
+                ops.append(.append(kernel: id, width: kw))
+                ops.append(.query(kernel: id, width: qw, causal: d.layers[l].attention.causal))
+            case let .gated(l):
+                let g = d.layers[l].gated!
+                ops.append(.elementwise(a: .g, b: .u, dst: .a, width: f, product: true, ma: g.requantizer.multiplier, mb: 0,
+                                        c: g.requantizer.offset, s: g.requantizer.shift, lo: g.output.min, hi: g.output.max))
+            case let .residual(l, which):
+                let e = which == 1 ? d.layers[l].residual1 : d.layers[l].residual2
+                let y = e.outputType.element
+                ops.append(.elementwise(a: .x, b: which == 1 ? .o : .dn, dst: d.isDecoder ? .x : .s, width: h, product: false,
+                                        ma: e.multiplier(0, 0), mb: e.multiplier(1, 0), c: e.offsets[0], s: e.shifts[0], lo: y.min, hi: y.max))
+            case .output:
+                ops.append(.output)
+            }
+        }
+        emitTop()
+    }
+
+    func width(_ b: TransformerBuffer) -> Int {
+        let h = d.hiddenSize, qw = d.heads * d.headDim, kw = d.kvHeads * d.headDim, f = d.layers.first?.up.outputCount ?? 1
+        switch b {
+        case .x, .e, .n, .o, .dn, .s: return h
+        case .q, .ctx: return qw
+        case .k, .v: return kw
+        case .g, .u, .a: return f
+        case .out: return d.isDecoder ? d.vocabSize : h
+        }
+    }
+
+    mutating func emitTop() {
+        let t = d.maxSequence, h = d.hiddenSize
+        let outWidth = d.isDecoder ? d.vocabSize : h
+        let idBits = Arith.indexBits(d.vocabSize), pb = positionBits
+        images["embedding.mem"] = d.embedding.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"
+        if let p = d.positionEmbedding, let ty = d.typeEmbedding {
+            images["position.mem"] = p.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"
+            images["type.mem"] = ty.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"
+        }
+        var s = """
+        // Generated by LUTForge from \(d.name). Do not edit: recompile the checkpoint.
+        // The integer transformer (docs/numerics.md, "Transformer integer numerics"): load `length`
+        // token ids (tok_*), pulse `go` with the mode word {decode, length}; the sequencer runs the
+        // instruction stream and streams out the last token's logits (decoders) or every token's
+        // hidden state (encoders), then pulses `done`. `clear` empties the KV cache.
+        `default_nettype none
+
+        module \(VerilogEmitter.transformerTop) #(
+            parameter MEM_DIR = "./"
+        ) (
+            input  wire         clk,
+            input  wire         rst,
+            input  wire         clear,
+            input  wire         tok_valid,
+            output wire         tok_ready,
+            input  wire [\(idBits - 1):0]  tok_data,
+            input  wire         tok_mask,
+            input  wire         go,
+            input  wire [9:0]   mode,
+            output wire         out_valid,
+            input  wire         out_ready,
+            output wire [15:0]  out_data,
+            output reg          done
+        );
+            localparam integer T = \(t), H = \(h), OUT_W = \(outWidth);
+
+        """
+        for b in TransformerBuffer.allCases {
+            s += "    reg signed [31:0] buf_\(b.rawValue) [0:\(t * width(b) - 1)];\n"
+        }
+        s += "    reg signed [15:0] embedding [0:\(d.embedding.count - 1)];\n"
+        s += "    initial $readmemh({MEM_DIR, \"embedding.mem\"}, embedding);\n"
+        if d.positionEmbedding != nil {
+            s += "    reg signed [15:0] position [0:\(d.positionEmbedding!.count - 1)];\n    reg signed [15:0] type0 [0:\(h - 1)];\n"
+            s += "    initial begin $readmemh({MEM_DIR, \"position.mem\"}, position); $readmemh({MEM_DIR, \"type.mem\"}, type0); end\n"
+        }
+        s += """
+            reg [\(idBits - 1):0] ids [0:T-1];
+            reg masks [0:T-1];
+            reg [31:0] ntok, len, start, pc, p, c, i, j;
+            reg [3:0] state;
+            localparam [3:0] S_IDLE = 4'd0, S_DISPATCH = 4'd1, S_FEED = 4'd2, S_DRAIN = 4'd3, S_ELEM = 4'd4, S_EMBED = 4'd5,
+                             S_APPEND = 4'd6, S_OUT = 4'd7, S_NEXT = 4'd8;
+            // The current micro-operation.
+            reg [7:0] kid;
+            reg [3:0] src, dst, src_b;
+            reg [31:0] w_in, w_out, chunks;
+            reg is_query, causal;
+            wire kv_mask = masks[p];
+            wire [\(pb - 1):0] rope_pos = start[\(pb - 1):0] + p[\(pb - 1):0];
+            wire [\(pb - 1):0] att_limit = causal ? start[\(pb - 1):0] + p[\(pb - 1):0] : start[\(pb - 1):0] + ntok[\(pb - 1):0] - 1'b1;
+            assign tok_ready = (state == S_IDLE) && !go && ntok < T;
+
+        """
+        s += instances
+        // Buffer read (combinational) by id and address, and the kernels' muxed output.
+        let buffers = TransformerBuffer.allCases
+        s += "    // Buffer reads.\n    reg signed [31:0] rd, rd_b;\n    reg [31:0] raddr;\n"
+        s += "    always @* begin\n        case (src)\n"
+        for (bi, b) in buffers.enumerated() { s += "            4'd\(bi): rd = buf_\(b.rawValue)[raddr];\n" }
+        s += "            default: rd = 32'sd0;\n        endcase\n        case (src_b)\n"
+        for (bi, b) in buffers.enumerated() { s += "            4'd\(bi): rd_b = buf_\(b.rawValue)[raddr];\n" }
+        s += "            default: rd_b = 32'sd0;\n        endcase\n    end\n"
+        // Kernel handshakes.
+        s += "    reg signed [31:0] kout;\n    reg kout_valid;\n"
+        s += "    always @* begin\n        kout = 32'sd0;\n        kout_valid = 1'b0;\n        case (kid)\n"
+        for (id, k) in kernels.enumerated() {
+            s += "            8'd\(id): begin kout = {{\(32 - k.outBits){\(k.name)_out_data[\(k.outBits - 1)]}}, \(k.name)_out_data}; kout_valid = \(k.name)_out_valid; end\n"
+        }
+        s += "            default: ;\n        endcase\n    end\n"
+        for (id, k) in kernels.enumerated() {
+            let isAttention = attention.contains { $0.id == id }
+            s += "    assign \(k.name)_in_valid = (state == S_FEED) && (kid == 8'd\(id)) && \(isAttention ? "is_query" : "1'b1");\n"
+            s += "    assign \(k.name)_in_data = rd[\(k.inBits - 1):0];\n"
+            s += "    assign \(k.name)_out_ready = (state == S_DRAIN) && (kid == 8'd\(id));\n"
+        }
+        for a in attention {
+            s += "    assign \(a.name)_kv_valid = (state == S_APPEND) && (kid == 8'd\(a.id));\n"
+            s += "    assign \(a.name)_kv_data = rd[7:0];\n"
+        }
+        s += "    reg kin_ready;\n    always @* begin\n        case (kid)\n"
+        for (id, k) in kernels.enumerated() { s += "            8'd\(id): kin_ready = \(k.name)_in_ready;\n" }
+        s += "            default: kin_ready = 1'b0;\n        endcase\n    end\n"
+        s += "    reg kv_ready_mux;\n    always @* begin\n        case (kid)\n"
+        for a in attention { s += "            8'd\(a.id): kv_ready_mux = \(a.name)_kv_ready;\n" }
+        s += "            default: kv_ready_mux = 1'b0;\n        endcase\n    end\n"
+        // Elementwise parameters of the current op.
+        s += "    reg signed [63:0] e_ma, e_mb, e_c, e_lo, e_hi;\n    reg [7:0] e_s;\n    reg e_product;\n"
+        s += "    wire signed [63:0] ea = {{32{rd[31]}}, rd}, eb = {{32{rd_b[31]}}, rd_b};\n"
+        s += "    wire signed [63:0] e_sum = e_product ? ea * eb * e_ma + e_c : ea * e_ma + eb * e_mb + e_c;\n"
+        s += "    wire signed [63:0] e_shifted = e_sum >>> e_s;\n"
+        s += "    wire signed [63:0] e_y = e_shifted > e_hi ? e_hi : (e_shifted < e_lo ? e_lo : e_shifted);\n"
+        // Embedding sum.
+        if d.positionEmbedding != nil {
+            s += "    wire signed [31:0] emb = {{16{embedding[ids[p] * H + i][15]}}, embedding[ids[p] * H + i]} + {{16{position[(start + p) * H + i][15]}}, position[(start + p) * H + i]} + {{16{type0[i][15]}}, type0[i]};\n"
+        } else {
+            s += "    wire signed [31:0] emb = {{16{embedding[ids[p] * H + i][15]}}, embedding[ids[p] * H + i]};\n"
+        }
+        s += "    assign out_valid = (state == S_OUT);\n    assign out_data = rd[15:0];\n"
+        // Write port.
+        s += "    task write_dst(input [3:0] b, input [31:0] addr, input signed [31:0] value);\n        case (b)\n"
+        for (bi, b) in buffers.enumerated() { s += "            4'd\(bi): buf_\(b.rawValue)[addr] <= value;\n" }
+        s += "            default: ;\n        endcase\n    endtask\n"
+        // Address of the current read.
+        s += """
+            always @* begin
+                case (state)
+                    S_FEED: raddr = is_query ? p * w_in + i : (p * chunks + c) * w_in + i;
+                    S_APPEND: raddr = p * w_in + (i % w_in);
+                    S_ELEM: raddr = i;
+                    S_OUT: raddr = \(d.isDecoder ? "(ntok - 1) * OUT_W + i" : "i");
+                    default: raddr = 32'd0;
+                endcase
+            end
+
+        """
+        // The micro-program.
+        func bufID(_ b: TransformerBuffer) -> Int { buffers.firstIndex(of: b)! }
+        s += "    // Micro-operations: \(ops.count).\n    task dispatch(input [31:0] at);\n        begin\n"
+        s += "            i <= 32'd0; j <= 32'd0; p <= 32'd0; c <= 32'd0; is_query <= 1'b0;\n            case (at)\n"
+        for (n, op) in ops.enumerated() {
+            var body = ""
+            switch op {
+            case let .stream(kernel, src, width, dst, outWidth, chunks):
+                body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(src)); dst <= 4'd\(bufID(dst)); w_in <= \(width); w_out <= \(outWidth); chunks <= \(chunks); state <= S_FEED;"
+            case let .append(kernel, width):
+                body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(.k)); w_in <= \(width); chunks <= 1; state <= S_APPEND;"
+            case let .query(kernel, width, causal):
+                body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(.q)); dst <= 4'd\(bufID(.ctx)); w_in <= \(width); w_out <= \(width); chunks <= 1; is_query <= 1'b1; causal <= 1'b\(causal ? 1 : 0); state <= S_FEED;"
+            case let .elementwise(a, b, dst, width, product, ma, mb, cc, sh, lo, hi):
+                body = "src <= 4'd\(bufID(a)); src_b <= 4'd\(bufID(b)); dst <= 4'd\(bufID(dst)); w_in <= \(width); e_product <= 1'b\(product ? 1 : 0); "
+                    + "e_ma <= \(ma); e_mb <= \(mb); e_c <= 64'sd\(cc); e_s <= \(sh); e_lo <= -64'sd\(-lo); e_hi <= 64'sd\(hi); state <= S_ELEM;"
+            case let .embed(dst):
+                body = "dst <= 4'd\(bufID(dst)); state <= S_EMBED;"
+            case .output:
+                body = "src <= 4'd\(bufID(d.isDecoder ? .out : .x)); state <= S_OUT;"
+            }
+            s += "                \(n): begin \(body) end\n"
+        }
+        s += "                default: state <= S_IDLE;\n            endcase\n        end\n    endtask\n"
+        s += """
+            wire feed_fire = (state == S_FEED) && kin_ready;
+            wire drain_fire = (state == S_DRAIN) && kout_valid;
+            always @(posedge clk) begin
+                done <= 1'b0;
+                if (rst || clear) begin
+                    state <= S_IDLE;
+                    ntok <= 32'd0;
+                    len <= 32'd0;
+                end else begin
+                    case (state)
+                        S_IDLE: begin
+                            if (tok_valid && tok_ready) begin
+                                ids[ntok] <= tok_data;
+                                masks[ntok] <= tok_mask;
+                                ntok <= ntok + 32'd1;
+                            end
+                            if (go) begin
+                                // The mode word {decode, length}: run `length` of the loaded tokens.
+                                ntok <= {23'd0, mode[8:0]};
+                                start <= len;
+                                pc <= 32'd0;
+                                state <= S_DISPATCH;
+                            end
+                        end
+                        S_DISPATCH: dispatch(pc);
+                        S_FEED: if (feed_fire) begin
+                            if (i == w_in - 1) begin
+                                i <= 32'd0;
+                                state <= S_DRAIN;
+                            end else begin
+                                i <= i + 32'd1;
+                            end
+                        end
+                        S_DRAIN: if (drain_fire) begin
+                            write_dst(dst, (p * chunks + c) * w_out + j, kout);
+                            if (j == w_out - 1) begin
+                                j <= 32'd0;
+                                if (c == chunks - 1) begin
+                                    c <= 32'd0;
+                                    if (p == ntok - 1) state <= S_NEXT;
+                                    else begin p <= p + 32'd1; state <= S_FEED; end
+                                end else begin
+                                    c <= c + 32'd1;
+                                    state <= S_FEED;
+                                end
+                            end else begin
+                                j <= j + 32'd1;
+                            end
+                        end
+                        S_APPEND: begin
+                            // k then v of each token (src switches to v halfway); the key's mask bit with its first beat.
+                            if (kv_ready_mux) begin
+                                if (i == w_in - 1) src <= 4'd\(bufID(.v));
+                                if (i == 2 * w_in - 1) begin
+                                    i <= 32'd0;
+                                    src <= 4'd\(bufID(.k));
+                                    if (p == ntok - 1) state <= S_NEXT;
+                                    else p <= p + 32'd1;
+                                end else begin
+                                    i <= i + 32'd1;
+                                end
+                            end
+                        end
+                        S_ELEM: begin
+                            write_dst(dst, i, e_y[31:0]);
+                            if (i == ntok * w_in - 1) state <= S_NEXT;
+                            else i <= i + 32'd1;
+                        end
+                        S_EMBED: begin
+                            write_dst(dst, p * H + i, emb);
+                            if (i == H - 1) begin
+                                i <= 32'd0;
+                                if (p == ntok - 1) state <= S_NEXT;
+                                else p <= p + 32'd1;
+                            end else begin
+                                i <= i + 32'd1;
+                            end
+                        end
+                        S_OUT: if (out_ready) begin
+                            if (i == \(d.isDecoder ? "OUT_W" : "ntok * OUT_W") - 1) begin
+                                len <= len + ntok;
+                                ntok <= 32'd0;
+                                done <= 1'b1;
+                                state <= S_IDLE;
+                            end else begin
+                                i <= i + 32'd1;
+                            end
+                        end
+                        S_NEXT: begin
+                            pc <= pc + 32'd1;
+                            state <= S_DISPATCH;
+                        end
+                        default: state <= S_IDLE;
+                    endcase
+                end
+            end
+        endmodule
+
+        `default_nettype wire
+
+        """
+        text = s
+    }
+}
