@@ -4,6 +4,7 @@
 import Foundation
 import EmitHLS
 import EmitVerilog
+import Estimate
 import HardwareIR
 import Lowering
 import ModelImport
@@ -101,6 +102,11 @@ extension Driver {
         let program = d.instructions
         lines.append("  \(lut) of \(all) linears as LUT tables, \(all - lut) as DSP chains; \(program.count) instructions per run (\(program.filter { if case .linear = $0 { true } else { false } }.count) engine rounds)")
         lines.append("  KV cache: \(kib(d.cacheBytes)) (\(d.cacheType) k and v, [layer][kv head][position][head dim])")
+        let prompt = min(8, d.maxSequence - 1)
+        if let prefill = try? TransformerCycleModel.runCycles(d, tokens: prompt, start: 0),
+           let decode = try? TransformerCycleModel.runCycles(d, tokens: 1, start: prompt) {
+            lines.append("  RTL engine cycles (weights on chip): prefill of \(prompt) tokens \(prefill)" + (d.isDecoder ? ", a decode step after them \(decode)" : ""))
+        }
         return lines
     }
 
@@ -139,7 +145,11 @@ extension Driver {
                 let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count)
                 run = (v.logits, v.tokens)
                 let decode = v.cycles.dropFirst()
-                lines.append("verilator cycles: prefill of \(prompt.count) tokens \(v.cycles.first ?? 0), decode steps \(decode.min() ?? 0)...\(decode.max() ?? 0)")
+                let model = try TransformerCycleModel.generationCycles(c.design, prompt: prompt.count, count: count)
+                let equal = model == v.cycles
+                agree = agree && equal
+                lines.append("verilator cycles: prefill of \(prompt.count) tokens \(v.cycles.first ?? 0), decode steps \(decode.min() ?? 0)...\(decode.max() ?? 0); "
+                             + (equal ? "the cycle model agrees on every run" : "the cycle model says \(model.map(String.init).joined(separator: ",")) (MISMATCH)"))
             default: throw UsageError("--simulators: '\(sim)' cannot run a transformer yet (verilator, csim, or none)")
             }
             tokens[sim] = run.tokens

@@ -24,27 +24,6 @@ extension VerilogEmitter {
     }
 }
 
-/// The buffers of the activation stream, each `[maxSequence][width]` of 16-bit signed words.
-enum TransformerBuffer: String, CaseIterable {
-    case x, e, n, q, k, v, ctx, o, g, u, a, dn, s, out
-}
-
-/// One step of the sequencer.
-enum MicroOp {
-    /// For each token and chunk: feed `width` words of `src` into kernel `kernel`, write its `outWidth` words to `dst`.
-    case stream(kernel: Int, src: TransformerBuffer, width: Int, dst: TransformerBuffer, outWidth: Int, chunks: Int)
-    /// Append each token's k and v rows to attention kernel `kernel`.
-    case append(kernel: Int, width: Int)
-    /// Each token's query row through attention kernel `kernel` into ctx.
-    case query(kernel: Int, width: Int, causal: Bool)
-    /// `dst[i] = clamp((a·Ma + b·Mb + C) >>> S)` (residual add) or `clamp((a·b·M + C) >>> S)` (gated product), i < T·width.
-    case elementwise(a: TransformerBuffer, b: TransformerBuffer, dst: TransformerBuffer, width: Int, product: Bool, ma: Int, mb: Int, c: Int, s: Int, lo: Int, hi: Int)
-    /// Embedding rows (plus position and type rows for BERT) into `dst`.
-    case embed(dst: TransformerBuffer)
-    /// The output rows: the last token's logits, or every token's hidden state.
-    case output
-}
-
 struct TransformerRTL {
     let d: TransformerDesign
     var text = ""
@@ -53,7 +32,8 @@ struct TransformerRTL {
     /// Per kernel id: instance name, input and output data widths, whether it is a RoPE kernel.
     var kernels: [(name: String, inBits: Int, outBits: Int, rope: Bool)] = []
     var attention: [(name: String, id: Int)] = []
-    var ops: [MicroOp] = []
+    var ops: [TransformerStep] = []
+    var ids: [String: Int] = [:]
 
     init(_ d: TransformerDesign) { self.d = d }
 
@@ -89,23 +69,21 @@ struct TransformerRTL {
         return id
     }
 
-    /// One instance per output of a norm.
-    mutating func norm(_ name: String, _ k: NormKernel) -> [Int] {
-        k.outputs.enumerated().map { j, out in
-            let inst = "\(name)_\(j)"
-            let gBits = Self.signedBits(out.gains), bBits = Self.signedBits(out.biases)
-            images["\(inst)_g.mem"] = out.gains.map { Self.hex($0, bits: gBits) }.joined(separator: "\n") + "\n"
-            images["\(inst)_b.mem"] = out.biases.map { Self.hex($0, bits: bBits) }.joined(separator: "\n") + "\n"
-            let id = kernel(inst, inBits: k.input.bits, outBits: out.type.bits)
-            let (i, o) = streams(inst)
-            instances += VerilogEmitter.instance(module: "lf_tf_norm", name: inst, parameters: [
-                ("N", "\(k.count)"), ("LAYER", k.kind == .layer ? "1" : "0"), ("X_BITS", "\(k.input.bits)"), ("G_BITS", "\(gBits)"),
-                ("B_BITS", "\(bBits)"), ("Y_BITS", "\(out.type.bits)"), ("GSHIFT", "\(out.gainShift)"), ("EPS", "64'd\(k.epsilonTerm)"),
-                ("G_FILE", mem("\(inst)_g")), ("B_FILE", mem("\(inst)_b")),
-            ], ports: [("clk", "clk"), ("rst", "rst"), ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data),
-                       ("out_valid", o.valid), ("out_ready", o.ready), ("out_data", o.data)])
-            return id
-        }
+    /// The instance of output `j` of a norm.
+    mutating func norm(_ inst: String, _ k: NormKernel, output j: Int) -> Int {
+        let out = k.outputs[j]
+        let gBits = Self.signedBits(out.gains), bBits = Self.signedBits(out.biases)
+        images["\(inst)_g.mem"] = out.gains.map { Self.hex($0, bits: gBits) }.joined(separator: "\n") + "\n"
+        images["\(inst)_b.mem"] = out.biases.map { Self.hex($0, bits: bBits) }.joined(separator: "\n") + "\n"
+        let id = kernel(inst, inBits: k.input.bits, outBits: out.type.bits)
+        let (i, o) = streams(inst)
+        instances += VerilogEmitter.instance(module: "lf_tf_norm", name: inst, parameters: [
+            ("N", "\(k.count)"), ("LAYER", k.kind == .layer ? "1" : "0"), ("X_BITS", "\(k.input.bits)"), ("G_BITS", "\(gBits)"),
+            ("B_BITS", "\(bBits)"), ("Y_BITS", "\(out.type.bits)"), ("GSHIFT", "\(out.gainShift)"), ("EPS", "64'd\(k.epsilonTerm)"),
+            ("G_FILE", mem("\(inst)_g")), ("B_FILE", mem("\(inst)_b")),
+        ], ports: [("clk", "clk"), ("rst", "rst"), ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data),
+                   ("out_valid", o.valid), ("out_ready", o.ready), ("out_data", o.data)])
+        return id
     }
 
     var positionBits: Int { max(1, Arith.indexBits(d.maxSequence + 1)) }
@@ -142,100 +120,20 @@ struct TransformerRTL {
     }
 
     mutating func build() throws {
-        let h = d.hiddenSize, hd = d.headDim, qw = d.heads * hd, kw = d.kvHeads * hd
-        // Kernels and the micro-operations, in the instruction stream's order.
-        var layerIDs: [[String: [Int]]] = Array(repeating: [:], count: d.layers.count)
-        var linearIDs: [String: Int] = [:]
-        for (l, layer) in d.layers.enumerated() {
-            for (role, lin) in layer.linears { linearIDs["L\(l).\(role)"] = linear("L\(l)_\(role)", lin) }
-            if let n = layer.inputNorm { layerIDs[l]["input"] = norm("L\(l)_input", n) }
-            if let n = layer.qNorm { layerIDs[l]["q_norm"] = norm("L\(l)_qnorm", n) }
-            if let n = layer.kNorm { layerIDs[l]["k_norm"] = norm("L\(l)_knorm", n) }
-            layerIDs[l]["norm1"] = norm("L\(l)_norm1", layer.norm1)
-            if let n = layer.norm2 { layerIDs[l]["norm2"] = norm("L\(l)_norm2", n) }
-            layerIDs[l]["attention"] = [attentionKernel("L\(l)_attention", layer.attention)]
-        }
-        var ropeQ = -1, ropeK = -1
-        if d.rope != nil {
-            ropeQ = rope("rope_q", heads: d.heads)
-            ropeK = rope("rope_k", heads: d.kvHeads)
-        }
-        let embedNorm = d.embeddingNorm.map { norm("embed_norm", $0) }
-        let finalNorm = d.finalNorm.map { norm("final_norm", $0) }
-        if let head = d.head { linearIDs["head"] = linear("head", head) }
-        let f = d.layers.first?.up.outputCount ?? 1
-        for ins in d.instructions {
-            switch ins {
-            case .embed:
-                if let e = embedNorm {
-                    ops.append(.embed(dst: .e))
-                    ops.append(.stream(kernel: e[0], src: .e, width: h, dst: .x, outWidth: h, chunks: 1))
-                    ops.append(.stream(kernel: e[1], src: .e, width: h, dst: .n, outWidth: h, chunks: 1))
-                } else {
-                    ops.append(.embed(dst: .x))
-                }
-            case let .norm(l, which):
-                switch which {
-                case "input": ops.append(.stream(kernel: layerIDs[l]["input"]![0], src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
-                case "q_norm": ops.append(.stream(kernel: layerIDs[l]["q_norm"]![0], src: .q, width: hd, dst: .q, outWidth: hd, chunks: d.heads))
-                case "k_norm": ops.append(.stream(kernel: layerIDs[l]["k_norm"]![0], src: .k, width: hd, dst: .k, outWidth: hd, chunks: d.kvHeads))
-                case "norm1", "norm2":
-                    let ids = layerIDs[l][which]!
-                    if d.isDecoder {
-                        ops.append(.stream(kernel: ids[0], src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
-                    } else {
-                        ops.append(.stream(kernel: ids[0], src: .s, width: h, dst: .x, outWidth: h, chunks: 1))
-                        ops.append(.stream(kernel: ids[1], src: .s, width: h, dst: .n, outWidth: h, chunks: 1))
-                    }
-                default: ops.append(.stream(kernel: finalNorm![0], src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
-                }
-            case let .linear(l, roles, _):
-                for role in roles {
-                    let id = linearIDs[l < 0 ? "head" : "L\(l).\(role)"]!
-                    switch role {
-                    case "q": ops.append(.stream(kernel: id, src: .n, width: h, dst: .q, outWidth: qw, chunks: 1))
-                    case "k": ops.append(.stream(kernel: id, src: .n, width: h, dst: .k, outWidth: kw, chunks: 1))
-                    case "v": ops.append(.stream(kernel: id, src: .n, width: h, dst: .v, outWidth: kw, chunks: 1))
-                    case "o": ops.append(.stream(kernel: id, src: .ctx, width: qw, dst: .o, outWidth: h, chunks: 1))
-                    case "gate": ops.append(.stream(kernel: id, src: .n, width: h, dst: .g, outWidth: f, chunks: 1))
-                    case "up": ops.append(.stream(kernel: id, src: .n, width: h, dst: .u, outWidth: f, chunks: 1))
-                    case "down": ops.append(.stream(kernel: id, src: d.isDecoder ? .a : .u, width: f, dst: .dn, outWidth: h, chunks: 1))
-                    default: ops.append(.stream(kernel: id, src: .n, width: h, dst: .out, outWidth: d.vocabSize, chunks: 1))
-                    }
-                }
-            case .rope:
-                ops.append(.stream(kernel: ropeQ, src: .q, width: qw, dst: .q, outWidth: qw, chunks: 1))
-                ops.append(.stream(kernel: ropeK, src: .k, width: kw, dst: .k, outWidth: kw, chunks: 1))
-            case let .attention(l):
-                let id = layerIDs[l]["attention"]![0]
-                ops.append(.append(kernel: id, width: kw))
-                ops.append(.query(kernel: id, width: qw, causal: d.layers[l].attention.causal))
-            case let .gated(l):
-                let g = d.layers[l].gated!
-                ops.append(.elementwise(a: .g, b: .u, dst: .a, width: f, product: true, ma: g.requantizer.multiplier, mb: 0,
-                                        c: g.requantizer.offset, s: g.requantizer.shift, lo: g.output.min, hi: g.output.max))
-            case let .residual(l, which):
-                let e = which == 1 ? d.layers[l].residual1 : d.layers[l].residual2
-                let y = e.outputType.element
-                ops.append(.elementwise(a: .x, b: which == 1 ? .o : .dn, dst: d.isDecoder ? .x : .s, width: h, product: false,
-                                        ma: e.multiplier(0, 0), mb: e.multiplier(1, 0), c: e.offsets[0], s: e.shifts[0], lo: y.min, hi: y.max))
-            case .output:
-                ops.append(.output)
+        // One instance per kernel the steps name, in the design's order.
+        for (name, k) in d.stepKernels {
+            switch k {
+            case let .linear(lin): ids[name] = linear(name, lin)
+            case let .norm(n, j): ids[name] = norm(name, n, output: j)
+            case let .rope(heads): ids[name] = rope(name, heads: heads)
+            case let .attention(a): ids[name] = attentionKernel(name, a)
             }
         }
+        ops = d.steps
         emitTop()
     }
 
-    func width(_ b: TransformerBuffer) -> Int {
-        let h = d.hiddenSize, qw = d.heads * d.headDim, kw = d.kvHeads * d.headDim, f = d.layers.first?.up.outputCount ?? 1
-        switch b {
-        case .x, .e, .n, .o, .dn, .s: return h
-        case .q, .ctx: return qw
-        case .k, .v: return kw
-        case .g, .u, .a: return f
-        case .out: return d.isDecoder ? d.vocabSize : h
-        }
-    }
+    func width(_ b: TransformerBuffer) -> Int { d.width(b) }
 
     mutating func emitTop() {
         let t = d.maxSequence, h = d.hiddenSize
@@ -370,11 +268,14 @@ struct TransformerRTL {
         for (n, op) in ops.enumerated() {
             var body = ""
             switch op {
-            case let .stream(kernel, src, width, dst, outWidth, chunks):
+            case let .stream(name, src, width, dst, outWidth, chunks):
+                let kernel = ids[name]!
                 body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(src)); dst <= 4'd\(bufID(dst)); w_in <= \(width); w_out <= \(outWidth); chunks <= \(chunks); state <= S_FEED;"
-            case let .append(kernel, width):
+            case let .append(name, width):
+                let kernel = ids[name]!
                 body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(.k)); w_in <= \(width); chunks <= 1; state <= S_APPEND;"
-            case let .query(kernel, width, causal):
+            case let .query(name, width, causal):
+                let kernel = ids[name]!
                 body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(.q)); dst <= 4'd\(bufID(.ctx)); w_in <= \(width); w_out <= \(width); chunks <= 1; is_query <= 1'b1; causal <= 1'b\(causal ? 1 : 0); state <= S_FEED;"
             case let .elementwise(a, b, dst, width, product, ma, mb, cc, sh, lo, hi):
                 body = "src <= 4'd\(bufID(a)); src_b <= 4'd\(bufID(b)); dst <= 4'd\(bufID(dst)); w_in <= \(width); e_product <= 1'b\(product ? 1 : 0); "

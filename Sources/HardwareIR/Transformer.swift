@@ -304,3 +304,140 @@ public struct TransformerDesign: Sendable {
     /// Bytes of the KV cache: `[layers][kvHeads][maxSequence][headDim]` for k and for v.
     public var cacheBytes: Int { isDecoder ? 2 * layers.count * kvHeads * maxSequence * headDim * ((cacheType.bits + 7) / 8) : 0 }
 }
+
+/// The activation buffers of the RTL engine, each `[maxSequence][width]`.
+public enum TransformerBuffer: String, CaseIterable, Sendable {
+    case x, e, n, q, k, v, ctx, o, g, u, a, dn, s, out
+}
+
+/// A hardware kernel of the RTL engine, by the instance name steps refer to.
+public enum TransformerStepKernel: Sendable {
+    case linear(TransformerLinear)
+    /// Output `output` of a norm (one instance per output).
+    case norm(NormKernel, output: Int)
+    /// RoPE over `heads` heads.
+    case rope(heads: Int)
+    case attention(AttentionKernel)
+}
+
+/// One step of the RTL engine's sequencer: the instruction stream expanded into moves of
+/// buffers through kernels. The Verilog emitter and the cycle model both read this list.
+public enum TransformerStep: Sendable {
+    /// For each token and chunk: `width` words of `src` into `kernel`, its `outWidth` words to `dst`.
+    case stream(kernel: String, src: TransformerBuffer, width: Int, dst: TransformerBuffer, outWidth: Int, chunks: Int)
+    /// Each token's k then v row into attention `kernel`'s cache.
+    case append(kernel: String, width: Int)
+    /// Each token's query row through attention `kernel` into ctx.
+    case query(kernel: String, width: Int, causal: Bool)
+    /// `dst[i] = clamp((a·Ma + b·Mb + C) >>> S)`, or `clamp((a·b·Ma + C) >>> S)` with `product`.
+    case elementwise(a: TransformerBuffer, b: TransformerBuffer, dst: TransformerBuffer, width: Int, product: Bool, ma: Int, mb: Int, c: Int, s: Int,
+                     lo: Int, hi: Int)
+    /// Token (plus BERT's position and type) embedding rows into `dst`.
+    case embed(dst: TransformerBuffer)
+    /// The last token's logits, or every token's hidden state, out.
+    case output
+}
+
+extension TransformerDesign {
+    /// Words per token of buffer `b`.
+    public func width(_ b: TransformerBuffer) -> Int {
+        let h = hiddenSize, qw = heads * headDim, kw = kvHeads * headDim, f = layers.first?.up.outputCount ?? 1
+        switch b {
+        case .x, .e, .n, .o, .dn, .s: return h
+        case .q, .ctx: return qw
+        case .k, .v: return kw
+        case .g, .u, .a: return f
+        case .out: return isDecoder ? vocabSize : h
+        }
+    }
+
+    /// The RTL engine's kernels, in instance order, by name.
+    public var stepKernels: [(name: String, kernel: TransformerStepKernel)] {
+        var out: [(String, TransformerStepKernel)] = []
+        func norms(_ name: String, _ k: NormKernel?) {
+            guard let k else { return }
+            for j in k.outputs.indices { out.append(("\(name)_\(j)", .norm(k, output: j))) }
+        }
+        for (l, layer) in layers.enumerated() {
+            for (role, lin) in layer.linears { out.append(("L\(l)_\(role)", .linear(lin))) }
+            norms("L\(l)_input", layer.inputNorm)
+            norms("L\(l)_qnorm", layer.qNorm)
+            norms("L\(l)_knorm", layer.kNorm)
+            norms("L\(l)_norm1", layer.norm1)
+            norms("L\(l)_norm2", layer.norm2)
+            out.append(("L\(l)_attention", .attention(layer.attention)))
+        }
+        if rope != nil {
+            out.append(("rope_q", .rope(heads: heads)))
+            out.append(("rope_k", .rope(heads: kvHeads)))
+        }
+        norms("embed_norm", embeddingNorm)
+        norms("final_norm", finalNorm)
+        if let head { out.append(("head", .linear(head))) }
+        return out
+    }
+
+    /// The instruction stream expanded into the sequencer's steps.
+    public var steps: [TransformerStep] {
+        let h = hiddenSize, hd = headDim, qw = heads * hd, kw = kvHeads * hd, f = width(.g)
+        var ops: [TransformerStep] = []
+        for ins in instructions {
+            switch ins {
+            case .embed:
+                if embeddingNorm != nil {
+                    ops.append(.embed(dst: .e))
+                    ops.append(.stream(kernel: "embed_norm_0", src: .e, width: h, dst: .x, outWidth: h, chunks: 1))
+                    ops.append(.stream(kernel: "embed_norm_1", src: .e, width: h, dst: .n, outWidth: h, chunks: 1))
+                } else {
+                    ops.append(.embed(dst: .x))
+                }
+            case let .norm(l, which):
+                switch which {
+                case "input": ops.append(.stream(kernel: "L\(l)_input_0", src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
+                case "q_norm": ops.append(.stream(kernel: "L\(l)_qnorm_0", src: .q, width: hd, dst: .q, outWidth: hd, chunks: heads))
+                case "k_norm": ops.append(.stream(kernel: "L\(l)_knorm_0", src: .k, width: hd, dst: .k, outWidth: hd, chunks: kvHeads))
+                case "norm1", "norm2":
+                    if isDecoder {
+                        ops.append(.stream(kernel: "L\(l)_\(which)_0", src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
+                    } else {
+                        ops.append(.stream(kernel: "L\(l)_\(which)_0", src: .s, width: h, dst: .x, outWidth: h, chunks: 1))
+                        ops.append(.stream(kernel: "L\(l)_\(which)_1", src: .s, width: h, dst: .n, outWidth: h, chunks: 1))
+                    }
+                default: ops.append(.stream(kernel: "final_norm_0", src: .x, width: h, dst: .n, outWidth: h, chunks: 1))
+                }
+            case let .linear(l, roles, _):
+                for role in roles {
+                    let name = l < 0 ? "head" : "L\(l)_\(role)"
+                    switch role {
+                    case "q": ops.append(.stream(kernel: name, src: .n, width: h, dst: .q, outWidth: qw, chunks: 1))
+                    case "k": ops.append(.stream(kernel: name, src: .n, width: h, dst: .k, outWidth: kw, chunks: 1))
+                    case "v": ops.append(.stream(kernel: name, src: .n, width: h, dst: .v, outWidth: kw, chunks: 1))
+                    case "o": ops.append(.stream(kernel: name, src: .ctx, width: qw, dst: .o, outWidth: h, chunks: 1))
+                    case "gate": ops.append(.stream(kernel: name, src: .n, width: h, dst: .g, outWidth: f, chunks: 1))
+                    case "up": ops.append(.stream(kernel: name, src: .n, width: h, dst: .u, outWidth: f, chunks: 1))
+                    case "down": ops.append(.stream(kernel: name, src: isDecoder ? .a : .u, width: f, dst: .dn, outWidth: h, chunks: 1))
+                    default: ops.append(.stream(kernel: name, src: .n, width: h, dst: .out, outWidth: vocabSize, chunks: 1))
+                    }
+                }
+            case .rope:
+                ops.append(.stream(kernel: "rope_q", src: .q, width: qw, dst: .q, outWidth: qw, chunks: 1))
+                ops.append(.stream(kernel: "rope_k", src: .k, width: kw, dst: .k, outWidth: kw, chunks: 1))
+            case let .attention(l):
+                ops.append(.append(kernel: "L\(l)_attention", width: kw))
+                ops.append(.query(kernel: "L\(l)_attention", width: qw, causal: layers[l].attention.causal))
+            case let .gated(l):
+                let g = layers[l].gated!
+                ops.append(.elementwise(a: .g, b: .u, dst: .a, width: f, product: true, ma: g.requantizer.multiplier, mb: 0,
+                                        c: g.requantizer.offset, s: g.requantizer.shift, lo: g.output.min, hi: g.output.max))
+            case let .residual(l, which):
+                let e = which == 1 ? layers[l].residual1 : layers[l].residual2
+                let y = e.outputType.element
+                ops.append(.elementwise(a: .x, b: which == 1 ? .o : .dn, dst: isDecoder ? .x : .s, width: h, product: false,
+                                        ma: e.multiplier(0, 0), mb: e.multiplier(1, 0), c: e.offsets[0], s: e.shifts[0], lo: y.min, hi: y.max))
+            case .output:
+                ops.append(.output)
+            }
+        }
+        return ops
+    }
+}

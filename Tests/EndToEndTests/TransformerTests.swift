@@ -4,6 +4,7 @@
 // prefill and greedy decode, identical hidden states; against the float reference: fidelity.
 // The integer rules of HLS/lutforge/transformer.h against the Swift ones on random and extreme values.
 import Driver
+import Estimate
 import Foundation
 import HardwareIR
 import LUTForgeTestSupport
@@ -52,7 +53,9 @@ struct TransformerTests {
             #expect(rtl.logits.count == 9)
             for step in 0..<min(9, rtl.logits.count) { #expect(rtl.logits[step] == swift.logits[step], "\(name): Verilator logits differ at step \(step)") }
             #expect(rtl.tokens == swift.tokens)
-            #expect(rtl.cycles.count == 9 && rtl.cycles.allSatisfy { $0 > 0 })
+            // The cycle model equals Verilator on the prefill and every decode step.
+            let model = try TransformerCycleModel.generationCycles(c.design, prompt: prompt.count, count: 9)
+            #expect(rtl.cycles == model, "Verilator cycles \(rtl.cycles), model \(model)")
         }
         // The logits are not degenerate: they spread over a good part of int16.
         let spread = swift.logits.flatMap { $0 }.map(abs).max() ?? 0
@@ -103,6 +106,8 @@ struct TransformerTests {
         #expect(csim == ints)
         let rtl = try TransformerVerilator.encode(c.design, ids: ids, mask: mask, directory: dir)
         #expect(rtl.hidden == ints, "Verilator differs from the Swift engine")
+        let model = try TransformerCycleModel.runCycles(c.design, tokens: ids.count, start: 0, mask: mask)
+        #expect(rtl.cycles == model, "Verilator \(rtl.cycles) cycles, model \(model)")
         #expect(ints.count == 8 && ints.allSatisfy { $0.count == 64 })
         let float = c.model.encoderHidden(ids, mask: mask)
         let cos = Driver.cosine(ints.flatMap { $0.map { Double($0) * c.design.outputScale } }, float.flatMap { $0.map(Double.init) })
@@ -513,6 +518,7 @@ struct MiniLMTests {
             let want = try engine.run(ids, session: &session)
             let rtl = try TransformerVerilator.encode(c.design, ids: ids, mask: nil, directory: dir)
             #expect(rtl.hidden == want, "Verilator differs from the Swift engine on \(ids)")
+            #expect(rtl.cycles == (try TransformerCycleModel.runCycles(c.design, tokens: ids.count, start: 0)))
             let float = c.model.encoderHidden(ids)
             let cos = Driver.cosine(want.flatMap { $0.map { Double($0) * c.design.outputScale } }, float.flatMap { $0.map(Double.init) })
             #expect(cos > 0.999, "cosine \(cos)")
