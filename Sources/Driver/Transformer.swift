@@ -131,7 +131,8 @@ public struct GenerationResult: Sendable {
 
 extension Driver {
     /// Greedy generation on the Swift engine and `simulators`, compared step by step, with the float reference's tokens beside.
-    public static func generate(_ c: CompiledTransformer, prompt: [Int], count: Int, simulators: [String]) throws -> GenerationResult {
+    /// `directory`: a design directory whose rtl/, sim/ and hls/ are simulated (default: a temporary one written from `c`).
+    public static func generate(_ c: CompiledTransformer, prompt: [Int], count: Int, simulators: [String], directory: String? = nil) throws -> GenerationResult {
         let engine = TransformerEngine(c.design)
         let swift = try engine.generate(prompt: prompt, count: count)
         var tokens = ["swift": swift.tokens], logits = ["swift": swift.logits]
@@ -140,9 +141,9 @@ extension Driver {
         for sim in simulators {
             let run: (logits: [[Int]], tokens: [Int])
             switch sim {
-            case "csim": run = try TransformerCSim.generate(c.design, prompt: prompt, count: count)
+            case "csim": run = try TransformerCSim.generate(c.design, prompt: prompt, count: count, directory: directory)
             case "verilator":
-                let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count)
+                let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count, directory: directory)
                 run = (v.logits, v.tokens)
                 let decode = v.cycles.dropFirst()
                 let model = try TransformerCycleModel.generationCycles(c.design, prompt: prompt.count, count: count)
@@ -256,19 +257,43 @@ extension Driver {
         return files
     }
 
-    /// Writes a transformer design directory atomically.
-    public static func writeTransformerDesign(_ d: TransformerDesign, to path: String) throws {
-        try DesignDirectory.write(try transformerFiles(d), to: path)
+    /// Writes a transformer design directory atomically; `source` (the compile command's arguments)
+    /// goes to transformer.json so that `verify` can recompile it and check the directory is its output.
+    public static func writeTransformerDesign(_ d: TransformerDesign, to path: String, source: [String]? = nil) throws {
+        var files = try transformerFiles(d)
+        if let source {
+            let json = try JSONSerialization.data(withJSONObject: ["arguments": source], options: [.prettyPrinted, .sortedKeys])
+            files["transformer.json"] = String(decoding: json, as: UTF8.self) + "\n"
+        }
+        try DesignDirectory.write(files, to: path)
+    }
+
+    /// The compile arguments a transformer design directory records, or nil if it is not one.
+    public static func transformerSource(_ design: String) throws -> [String]? {
+        guard let data = FileManager.default.contents(atPath: "\(design)/transformer.json") else { return nil }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let args = json["arguments"] as? [String] else {
+            throw UsageError("\(design)/transformer.json: not a transformer design record")
+        }
+        return args
+    }
+
+    /// Checks that `design` holds exactly the files a fresh compile of `d` writes (build products aside).
+    public static func checkTransformerDirectory(_ d: TransformerDesign, design: String) throws {
+        for (path, text) in try transformerFiles(d).sorted(by: { $0.key < $1.key }) {
+            guard FileManager.default.contents(atPath: "\(design)/\(path)") == Data(text.utf8) else {
+                throw UsageError("\(design)/\(path): differs from a fresh compile of its checkpoint (recompile the design)")
+            }
+        }
     }
 }
 
 extension Driver {
     /// Runs each sequence through the Swift engine and `simulators` (one build each) and reports whether the integers agree.
-    public static func checkEncoding(_ c: CompiledTransformer, sequences: [[Int]], simulators: [String]) throws -> [String] {
+    public static func checkEncoding(_ c: CompiledTransformer, sequences: [[Int]], simulators: [String], directory: String? = nil) throws -> [String] {
         let engine = TransformerEngine(c.design)
-        let dir = NSTemporaryDirectory() + "lutforge-encode-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try writeTransformerDesign(c.design, to: dir)
+        let dir = directory ?? NSTemporaryDirectory() + "lutforge-encode-\(UUID().uuidString.prefix(8))"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        if directory == nil { try writeTransformerDesign(c.design, to: dir) }
         var lines: [String] = []
         for sim in simulators {
             var same = 0, cycles: [Int] = []

@@ -124,20 +124,64 @@ struct Compile: ParsableCommand {
 }
 
 extension Compile {
-    /// A Hugging Face checkpoint directory: the transformer's plan, hls/ and instruction stream.
-    func compileTransformer() {
+    /// The transformer options these flags ask for.
+    func transformerOptions() throws -> TransformerCompileOptions {
         var o = TransformerCompileOptions(checkpoint: model)
-        o.flags = attempt { try kernel.override() }
+        o.flags = try kernel.override()
         o.config = config
         o.calibration = calibration
         o.seed = seed
         o.maxSequence = maxSequence
         o.layers = layers
-        let compiled = attempt { try Driver.compileTransformer(o) }
+        return o
+    }
+
+    /// A Hugging Face checkpoint directory: the transformer's plan, rtl/, sim/, hls/ and instruction stream.
+    func compileTransformer() {
+        let compiled = attempt { try Driver.compileTransformer(try transformerOptions()) }
         for note in compiled.notes { print("note: \(note)") }
         for line in Driver.transformerPlan(compiled.design) { print(line) }
-        attempt { try Driver.writeTransformerDesign(compiled.design, to: output) }
+        // The arguments without -o, so that verify can recompile exactly this design.
+        var source: [String] = []
+        var args = Array(CommandLine.arguments.drop { $0 != "compile" }.dropFirst())
+        while !args.isEmpty {
+            let a = args.removeFirst()
+            if a == "-o" || a == "--output" { if !args.isEmpty { args.removeFirst() }; continue }
+            if a.hasPrefix("--output=") { continue }
+            source.append(a)
+        }
+        attempt { try Driver.writeTransformerDesign(compiled.design, to: output, source: source) }
         print("compiled \(model) -> \(output) (rtl/, sim/, hls/, plan.txt, instructions.txt)")
+    }
+}
+
+extension Verify {
+    /// A transformer design directory: recompile from its record, check the directory is that output,
+    /// then prefill and greedy decode (decoders) or encode (encoders) in the Swift engine and the simulators.
+    func verifyTransformer(_ source: [String]) {
+        let compile = attempt { () throws -> Compile in
+            do { return try Compile.parse(source + ["-o", design]) } catch {
+                throw UsageError("\(design)/transformer.json: the recorded compile arguments do not parse: \(Compile.message(for: error))")
+            }
+        }
+        let compiled = attempt { try Driver.compileTransformer(try compile.transformerOptions()) }
+        attempt { try Driver.checkTransformerDirectory(compiled.design, design: design) }
+        let d = compiled.design
+        var rng = SplitMix64(seed: seed)
+        let ids = attempt { try promptIds.map { try Driver.parseIDs($0) } } ?? (0..<min(8, d.maxSequence - newTokens)).map { _ in Int(rng.next() % UInt64(d.vocabSize)) }
+        let sims = simulators == "none" ? [] : simulators.split(separator: ",").map(String.init).filter { $0 != "icarus" }
+        if simulators.contains("icarus") { print("note: icarus does not run whole transformers (the test suite checks their kernels in Icarus)") }
+        print("\(d.name): \(design) equals a fresh compile of \(compile.model)")
+        if d.isDecoder {
+            let result = attempt { try Driver.generate(compiled, prompt: ids, count: newTokens, simulators: sims, directory: design) }
+            print("prompt: \(ids.map(String.init).joined(separator: ","))")
+            for line in result.lines { print(line) }
+            if !result.agree { Foundation.exit(1) }
+        } else {
+            let lines = attempt { try Driver.checkEncoding(compiled, sequences: [ids], simulators: sims, directory: design) }
+            for line in lines { print(line) }
+            if lines.contains(where: { $0.contains("MISMATCH") }) { Foundation.exit(1) }
+        }
     }
 }
 
@@ -158,8 +202,11 @@ struct Verify: ParsableCommand {
     @Option(help: "The source model: float accuracy beside hardware accuracy, and the per-layer fidelity report (fidelity.json).") var model: String?
     @Option(help: "Comma-separated simulators (verilator, icarus, csim), or none for the Swift engine alone.") var simulators: String = "verilator,icarus,csim"
     @Option(help: "Drop valid/ready at random with this seed in Verilator (tests back-pressure).") var stall: Int?
+    @Option(help: "Transformers: prompt token ids (default: seeded random, 8 tokens).") var promptIds: String?
+    @Option(help: "Transformers: greedy tokens to generate.") var newTokens: Int = 8
 
     func run() {
+        if let source = attempt({ try Driver.transformerSource(design) }) { return verifyTransformer(source) }
         var options = VerifyOptions(design: design)
         options.vectors = vectors
         options.seed = seed

@@ -296,6 +296,20 @@ struct TransformerTests {
         CHECK: linear lut head head
         CHECK-NEXT: output
         """)
+        // verify on the design directory: recompiled from its record, then every engine, every step.
+        let v = try runCommand(exe, ["verify", "\(dir)/a", "--new-tokens", "3"])
+        #expect(v.status == 0, "\(v.stderr)")
+        try fileCheck(v.stdout, """
+        CHECK: icarus does not run whole transformers
+        CHECK: equals a fresh compile of
+        CHECK: prompt:
+        CHECK: the cycle model agrees on every run
+        CHECK-NEXT: BIT-EXACT: logits of all 3 steps identical
+        CHECK-NEXT: BIT-EXACT: logits of all 3 steps identical
+        """)
+        try "0\n".write(toFile: "\(dir)/b/rtl/L0_q_b.mem", atomically: true, encoding: .utf8)
+        let tampered = try runCommand(exe, ["verify", "\(dir)/b", "--simulators", "none"])
+        #expect(tampered.status != 0 && tampered.stderr.contains("L0_q_b.mem: differs from a fresh compile"), "\(tampered.stderr)")
         try "layers:\n  attn:\n    kernel: lut\n".write(toFile: "\(dir)/bad.yaml", atomically: true, encoding: .utf8)
         let bad = try runCommand(exe, ["generate", d, "--prompt-ids", "1", "--config", "\(dir)/bad.yaml"])
         #expect(bad.status != 0 && bad.stderr.contains("layers.attn: not a transformer linear"), "\(bad.stderr)")
