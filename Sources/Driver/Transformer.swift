@@ -94,9 +94,9 @@ extension Driver {
             // On chip per layer: its KV cache slice and the exp table.
             let cache = d.isDecoder ? 2 * d.kvHeads * d.maxSequence * d.headDim : 0
             let onChip = cache + 2 * layer.attention.expTable.count
-            lines.append("  L\(l): \(linears.joined(separator: ", ")); off chip \(kib(offChip)) (weights and tables), on chip \(kib(onChip)) (KV cache, exp table)")
+            lines.append("  L\(l): \(linears.joined(separator: ", ")); weights and tables \(kib(offChip)) (off chip in the temporal mapping; on-chip ROM in this RTL), KV cache and exp table \(kib(onChip)) on chip")
         }
-        if let head = d.head { lines.append("  head: \(head.engine) \(head.inputCount)->\(head.outputCount); off chip \(kib(head.parameterBytes))") }
+        if let head = d.head { lines.append("  head: \(head.engine) \(head.inputCount)->\(head.outputCount); weights and tables \(kib(head.parameterBytes))") }
         let lut = d.layers.flatMap(\.linears).filter { $0.linear.engine == "lut" }.count + (d.head?.engine == "lut" ? 1 : 0)
         let all = d.layers.count * (d.layers.first?.linears.count ?? 0) + (d.head == nil ? 0 : 1)
         let program = d.instructions
@@ -142,6 +142,7 @@ extension Driver {
             let run: (logits: [[Int]], tokens: [Int])
             switch sim {
             case "csim": run = try TransformerCSim.generate(c.design, prompt: prompt, count: count, directory: directory)
+            case "icarus": run = try TransformerIcarus.generate(c.design, prompt: prompt, count: count, directory: directory)
             case "verilator":
                 let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count, directory: directory)
                 run = (v.logits, v.tokens)
@@ -151,7 +152,7 @@ extension Driver {
                 agree = agree && equal
                 lines.append("verilator cycles: prefill of \(prompt.count) tokens \(v.cycles.first ?? 0), decode steps \(decode.min() ?? 0)...\(decode.max() ?? 0); "
                              + (equal ? "the cycle model agrees on every run" : "the cycle model says \(model.map(String.init).joined(separator: ",")) (MISMATCH)"))
-            default: throw UsageError("--simulators: '\(sim)' cannot run a transformer yet (verilator, csim, or none)")
+            default: throw UsageError("--simulators: '\(sim)' cannot run a transformer (verilator, icarus, csim, or none)")
             }
             tokens[sim] = run.tokens
             logits[sim] = run.logits
@@ -240,6 +241,7 @@ extension Driver {
         for (path, text) in try HLSEmitter.emitTransformer(d) { files["hls/\(path)"] = text }
         for (path, text) in try VerilogEmitter.emitTransformer(d) { files["rtl/\(path)"] = text }
         files["sim/transformer_verilator.cpp"] = try Library.text("sim/transformer_verilator.cpp")
+        files["sim/transformer_icarus_tb.v"] = try Library.text("sim/transformer_icarus_tb.v")
         files["sim/Makefile"] = """
         # Verilator simulation of ../rtl (the transformer engine). Table images are read from MEM_DIR.
         #   make && obj_dir/Vlutforge_transformer --ids 1,2,3 --new-tokens 8

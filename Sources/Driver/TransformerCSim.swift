@@ -81,3 +81,30 @@ public enum TransformerVerilator {
         return (TransformerCSim.rows(text, tag: "hidden"), cycles(text, "prefill").first ?? 0)
     }
 }
+
+/// Icarus Verilog simulation of a transformer's RTL engine (sim/transformer_icarus_tb.v): the same
+/// prefill and greedy decode as the Verilator harness, slower; for designs small enough to wait for.
+public enum TransformerIcarus {
+    static func run(_ d: TransformerDesign, ids: [Int], extra: [String], directory: String?) throws -> String {
+        let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        if !FileManager.default.fileExists(atPath: "\(dir)/rtl/files.f") { try Driver.writeTransformerDesign(d, to: dir) }
+        guard ToolRunner.available("iverilog") else { throw ToolError.notFound(tool: "iverilog", hint: "install it with scripts/setup.sh") }
+        let root = URL(fileURLWithPath: dir).standardizedFileURL.path
+        let outWidth = d.isDecoder ? d.vocabSize : d.hiddenSize
+        _ = try ToolRunner.run(Invocation("iverilog", ["-g2005", "-o", "\(root)/sim/icarus.vvp", "-s", "lutforge_transformer_tb",
+                                                       "-Plutforge_transformer_tb.MEM_DIR=\"\(root)/rtl/\"",
+                                                       "-Plutforge_transformer_tb.ID_BITS=\(Arith.indexBits(d.vocabSize))",
+                                                       "-Plutforge_transformer_tb.OUT_W=\(outWidth)",
+                                                       "-c", "files.f", "\(root)/sim/transformer_icarus_tb.v"], in: "\(root)/rtl", timeout: 600))
+        try (ids.map { String($0, radix: 16) }.joined(separator: "\n") + "\n").write(toFile: "\(root)/sim/ids.mem", atomically: true, encoding: .utf8)
+        return try ToolRunner.run(Invocation("vvp", ["-n", "\(root)/sim/icarus.vvp", "+ids=\(root)/sim/ids.mem", "+n=\(ids.count)"] + extra,
+                                             in: "\(root)/sim", timeout: 3600))
+    }
+
+    /// Greedy generation in Icarus.
+    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil) throws -> (logits: [[Int]], tokens: [Int]) {
+        let text = try run(d, ids: prompt, extra: ["+new=\(count)"], directory: directory)
+        return (TransformerCSim.rows(text, tag: "logits"), TransformerCSim.rows(text, tag: "token").map { $0[0] })
+    }
+}

@@ -154,6 +154,9 @@ public struct TransformerEngine: Sendable {
         guard start + t <= d.maxSequence else {
             throw TransformerRunError(reason: "sequence of \(start + t) tokens exceeds the design's \(d.maxSequence) (compile with a larger --max-sequence)")
         }
+        if let mask, mask.count != start + t {
+            throw TransformerRunError(reason: "the key mask has \(mask.count) entries for \(start + t) positions")
+        }
         if let bad = ids.first(where: { $0 < 0 || $0 >= d.vocabSize }) {
             throw TransformerRunError(reason: "token id \(bad) is outside the vocabulary 0..<\(d.vocabSize)")
         }

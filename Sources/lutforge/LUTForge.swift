@@ -170,7 +170,7 @@ extension Verify {
         var rng = SplitMix64(seed: seed)
         let ids = attempt { try promptIds.map { try Driver.parseIDs($0) } } ?? (0..<min(8, d.maxSequence - newTokens)).map { _ in Int(rng.next() % UInt64(d.vocabSize)) }
         let sims = simulators == "none" ? [] : simulators.split(separator: ",").map(String.init).filter { $0 != "icarus" }
-        if simulators.contains("icarus") { print("note: icarus does not run whole transformers (the test suite checks their kernels in Icarus)") }
+        if simulators.contains("icarus") { print("note: icarus skipped: it takes minutes on a whole transformer (`lutforge generate CHECKPOINT --simulators icarus` runs it)") }
         print("\(d.name): \(design) equals a fresh compile of \(compile.model)")
         if d.isDecoder {
             let result = attempt { try Driver.generate(compiled, prompt: ids, count: newTokens, simulators: sims, directory: design) }
@@ -420,7 +420,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
     @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
     @Option(help: "Keep only the first N layers.") var layers: Int?
-    @Option(help: "Comma-separated engines besides the Swift engine: verilator, csim, or none.") var simulators: String = "verilator,csim"
+    @Option(help: "Comma-separated engines besides the Swift engine: verilator, icarus (slow), csim, or none.") var simulators: String = "verilator,csim"
 
     func run() {
         var o = TransformerCompileOptions(checkpoint: checkpoint)
