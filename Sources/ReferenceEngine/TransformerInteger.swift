@@ -211,12 +211,12 @@ public struct TransformerEngine: Sendable {
                     default: out = try n.map { try Self.run(d.head!, $0, node: name) }
                     }
                 }
-            case let .rope(l):
+            case .rope:
+                // One table for every layer: the positions, not the layer, select the rotation.
                 for p in 0..<t {
                     TransformerMath.rope(d.rope!, &q[p], heads: d.heads, position: start + p)
                     TransformerMath.rope(d.rope!, &k[p], heads: d.kvHeads, position: start + p)
                 }
-                _ = l
             case let .attention(l):
                 // k and v enter the cache (an encoder's cache is the sequence itself).
                 session.keys[l] += k
