@@ -24,10 +24,11 @@ module lf_tf_attention #(
     parameter integer MX = 1,
     parameter integer SX = 1,
     parameter integer E_COUNT = 2,
+    parameter integer E_BITS = 16,       // unsigned table entries
     parameter integer M = 1,
     parameter integer S = 1,
     parameter [63:0] C = 64'd0,
-    parameter E_FILE = "exp.mem"         // E_COUNT words of 17 bits
+    parameter E_FILE = "exp.mem"         // E_COUNT words of E_BITS
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -60,7 +61,7 @@ module lf_tf_attention #(
     reg signed [X_BITS-1:0] obuf [0:QW-1];
     reg signed [63:0] score [0:MAX_SEQ-1];
     reg [63:0] prob [0:MAX_SEQ-1];
-    reg [16:0] emem [0:E_COUNT-1];
+    reg [E_BITS-1:0] emem [0:E_COUNT-1];
     initial $readmemh(E_FILE, emem);
 
     reg [3:0] state;
@@ -156,8 +157,8 @@ module lf_tf_attention #(
                         state <= S_DIV;
                     end else begin
                         if (visible) begin
-                            prob[j] <= {47'd0, emem[ei]};
-                            z <= z + {47'd0, emem[ei]};
+                            prob[j] <= {{(64 - E_BITS){1'b0}}, emem[ei]};
+                            z <= z + {{(64 - E_BITS){1'b0}}, emem[ei]};
                         end
                         j <= j + 32'd1;
                     end

@@ -94,7 +94,7 @@ public enum TransformerIcarus {
         let outWidth = d.isDecoder ? d.vocabSize : d.hiddenSize
         _ = try ToolRunner.run(Invocation("iverilog", ["-g2005", "-o", "\(root)/sim/icarus.vvp", "-s", "lutforge_transformer_tb",
                                                        "-Plutforge_transformer_tb.MEM_DIR=\"\(root)/rtl/\"",
-                                                       "-Plutforge_transformer_tb.ID_BITS=\(Arith.indexBits(d.vocabSize))",
+                                                       "-Plutforge_transformer_tb.ID_BITS=\(d.tokenType.bits)",
                                                        "-Plutforge_transformer_tb.OUT_W=\(outWidth)",
                                                        "-c", "files.f", "\(root)/sim/transformer_icarus_tb.v"], in: "\(root)/rtl", timeout: 600))
         try (ids.map { String($0, radix: 16) }.joined(separator: "\n") + "\n").write(toFile: "\(root)/sim/ids.mem", atomically: true, encoding: .utf8)

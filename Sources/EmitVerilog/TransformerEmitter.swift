@@ -45,7 +45,6 @@ struct TransformerRTL {
 
     func mem(_ name: String) -> String { "{MEM_DIR, \"\(name).mem\"}" }
 
-    static func signedBits(_ values: [Int]) -> Int { max(2, IntType.signedFitting(values.min() ?? 0, values.max() ?? 0)!.bits) }
 
     /// Declares kernel wires and returns its id.
     mutating func kernel(_ name: String, inBits: Int, outBits: Int, rope: Bool = false) -> Int {
@@ -72,7 +71,7 @@ struct TransformerRTL {
     /// The instance of output `j` of a norm.
     mutating func norm(_ inst: String, _ k: NormKernel, output j: Int) -> Int {
         let out = k.outputs[j]
-        let gBits = Self.signedBits(out.gains), bBits = Self.signedBits(out.biases)
+        let gBits = out.gainType.bits, bBits = out.biasType.bits
         images["\(inst)_g.mem"] = out.gains.map { Self.hex($0, bits: gBits) }.joined(separator: "\n") + "\n"
         images["\(inst)_b.mem"] = out.biases.map { Self.hex($0, bits: bBits) }.joined(separator: "\n") + "\n"
         let id = kernel(inst, inBits: k.input.bits, outBits: out.type.bits)
@@ -86,7 +85,7 @@ struct TransformerRTL {
         return id
     }
 
-    var positionBits: Int { max(1, Arith.indexBits(d.maxSequence + 1)) }
+    var positionBits: Int { d.positionType.bits }
 
     mutating func rope(_ name: String, heads: Int) -> Int {
         let r = d.rope!
@@ -103,14 +102,14 @@ struct TransformerRTL {
     }
 
     mutating func attentionKernel(_ name: String, _ a: AttentionKernel) -> Int {
-        images["\(name)_e.mem"] = a.expTable.map { Self.hex($0, bits: 17) }.joined(separator: "\n") + "\n"
+        images["\(name)_e.mem"] = a.expTable.map { Self.hex($0, bits: AttentionKernel.expType.bits) }.joined(separator: "\n") + "\n"
         let id = kernel(name, inBits: a.qType.bits, outBits: a.contextType.bits)
         instances += "    wire \(name)_kv_valid, \(name)_kv_ready;\n    wire [\(a.kType.bits - 1):0] \(name)_kv_data;\n"
         instances += VerilogEmitter.instance(module: "lf_tf_attention", name: name, parameters: [
             ("HEADS", "\(a.heads)"), ("KV_HEADS", "\(a.kvHeads)"), ("HD", "\(a.headDim)"), ("MAX_SEQ", "\(d.maxSequence)"),
             ("X_BITS", "\(a.qType.bits)"), ("L_BITS", "\(positionBits)"), ("MX", "\(a.scoreMultiplier)"), ("SX", "\(a.scoreShift)"),
             ("E_COUNT", "\(a.expTable.count)"), ("M", "\(a.context.multiplier)"), ("S", "\(a.context.shift)"), ("C", "64'd\(a.context.offset)"),
-            ("E_FILE", mem("\(name)_e")),
+            ("E_BITS", "\(AttentionKernel.expType.bits)"), ("E_FILE", mem("\(name)_e")),
         ], ports: [("clk", "clk"), ("rst", "rst"), ("clear", "clear"), ("kv_valid", "\(name)_kv_valid"), ("kv_ready", "\(name)_kv_ready"),
                    ("kv_data", "\(name)_kv_data"), ("kv_mask", "kv_mask"), ("q_valid", "\(name)_in_valid"), ("q_ready", "\(name)_in_ready"),
                    ("q_data", "\(name)_in_data"), ("limit", "att_limit"), ("out_valid", "\(name)_out_valid"), ("out_ready", "\(name)_out_ready"),
@@ -138,7 +137,7 @@ struct TransformerRTL {
     mutating func emitTop() {
         let t = d.maxSequence, h = d.hiddenSize
         let outWidth = d.isDecoder ? d.vocabSize : h
-        let idBits = Arith.indexBits(d.vocabSize), pb = positionBits
+        let idBits = d.tokenType.bits, pb = positionBits
         images["embedding.mem"] = d.embedding.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"
         if let p = d.positionEmbedding, let ty = d.typeEmbedding {
             images["position.mem"] = p.map { Self.hex($0, bits: 16) }.joined(separator: "\n") + "\n"

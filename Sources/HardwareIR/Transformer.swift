@@ -58,9 +58,14 @@ public struct NormOutput: Sendable, Hashable {
     public var type: IntType
     /// Real value of one output step.
     public var scale: Double
+    /// Types of the stored gains and biases (signed, proven from the values).
+    public var gainType: IntType
+    public var biasType: IntType
 
     public init(gains: [Int], biases: [Int], gainShift: Int, type: IntType, scale: Double) {
         (self.gains, self.biases, self.gainShift, self.type, self.scale) = (gains, biases, gainShift, type, scale)
+        gainType = Arith.signedType(gains.min() ?? 0, gains.max() ?? 0)!
+        biasType = Arith.signedType(biases.min() ?? 0, biases.max() ?? 0)!
     }
 }
 
@@ -125,6 +130,8 @@ public struct AttentionKernel: Sendable, Hashable {
     public var vType: IntType
     public static let probabilityBits = 15
     public static let reciprocalBits = 31
+    /// Type of the exp table's entries (`E[0] = 2^15`).
+    public static let expType = IntType.uint(16)
 
     public init(heads: Int, kvHeads: Int, headDim: Int, causal: Bool, scoreMultiplier: Int, scoreShift: Int, expTable: [Int],
                 expStep: Double, context: Requantizer, contextType: IntType, qType: IntType, kType: IntType, vType: IntType) {
@@ -300,6 +307,11 @@ public struct TransformerDesign: Sendable {
         out.append(.output)
         return out
     }
+
+    /// Type of a position (`0...maxSequence`): RoPE's position and attention's visibility limit.
+    public var positionType: IntType { .uint(Arith.indexBits(maxSequence + 1)) }
+    /// Type of a token id.
+    public var tokenType: IntType { .uint(Arith.indexBits(vocabSize)) }
 
     /// Bytes of the KV cache: `[layers][kvHeads][maxSequence][headDim]` for k and for v.
     public var cacheBytes: Int { isDecoder ? 2 * layers.count * kvHeads * maxSequence * headDim * ((cacheType.bits + 7) / 8) : 0 }

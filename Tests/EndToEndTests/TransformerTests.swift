@@ -383,7 +383,7 @@ struct TransformerRTLTests {
         try write("rope_x.mem", xs.flatMap { $0 }.map { Self.hex($0 >> 8, bits: 8) })
         try write("cos.mem", cosT.map { Self.hex($0, bits: 16) })
         try write("sin.mem", sinT.map { Self.hex($0, bits: 16) })
-        try write("exp.mem", table.map { Self.hex($0, bits: 17) })
+        try write("exp.mem", table.map { Self.hex($0, bits: AttentionKernel.expType.bits) })
         var rec: [Int] = []
         for c in cases {
             rec.append(c.keys.count)
