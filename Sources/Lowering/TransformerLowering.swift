@@ -52,13 +52,15 @@ public enum TransformerLowering {
     /// Per-site float statistics of the calibration run.
     struct Calibration {
         var maxAbs: [String: Double] = [:]
+        /// The float rows of every site, kept only when a LUT linear needs its activation codebooks from them.
         var rows: [String: [[Float]]] = [:]
+        var keepRows = false
 
         mutating func see(_ site: String, _ v: [[Float]]) {
             var m = maxAbs[site] ?? 0
             for r in v { for x in r { m = Swift.max(m, Double(abs(x))) } }
             maxAbs[site] = m
-            rows[site, default: []] += v
+            if keepRows { rows[site, default: []] += v }
         }
     }
 
@@ -91,6 +93,7 @@ public enum TransformerLowering {
         }
 
         mutating func calibrate() throws {
+            cal.keepRows = TransformerOptions.roles.contains { options.options($0).kind == .lut }
             var sequences = options.calibration
             let length = Swift.min(16, options.maxSequence)
             if sequences.isEmpty {
@@ -104,14 +107,14 @@ public enum TransformerLowering {
                 guard s.allSatisfy({ $0 >= 0 && $0 < config.vocabSize }) else {
                     throw LoweringError.calibration(file: file, reason: "a calibration token is outside the vocabulary 0..<\(config.vocabSize)")
                 }
-                var local = Calibration()
+                // The probe is an escaping closure, so it fills a local copy.
+                var local = cal
                 if config.architecture.isDecoder {
                     _ = model.decoderLogits(s) { local.see($0, $1) }
                 } else {
                     _ = model.encoderHidden(s) { local.see($0, $1) }
                 }
-                for (k, v) in local.maxAbs { cal.maxAbs[k] = Swift.max(cal.maxAbs[k] ?? 0, v) }
-                for (k, v) in local.rows { cal.rows[k, default: []] += v }
+                cal = local
             }
         }
 
