@@ -407,6 +407,26 @@ struct DiffTest: ParsableCommand {
     }
 }
 
+/// Options of the transformer commands (generate, encode) besides their own.
+struct TransformerFlags: ParsableArguments {
+    @OptionGroup var kernel: KernelFlags
+    @Option(help: "YAML config: global options and layers keyed by role (q, k, v, o, gate, up, down, head, attention, mlp).") var config: String?
+    @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
+    @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
+    @Option(help: "Keep only the first N layers.") var layers: Int?
+
+    func options(checkpoint: String, maxSequence: Int) throws -> TransformerCompileOptions {
+        var o = TransformerCompileOptions(checkpoint: checkpoint)
+        o.flags = try kernel.override()
+        o.config = config
+        o.maxSequence = maxSequence
+        o.calibration = calibration
+        o.seed = seed
+        o.layers = layers
+        return o
+    }
+}
+
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile a Hugging Face decoder checkpoint and generate greedily: prefill, then decode, on the Swift engine and C-simulation.")
@@ -414,22 +434,12 @@ struct Generate: ParsableCommand {
     @Argument(help: "The checkpoint directory (config.json and model.safetensors).") var checkpoint: String
     @Option(help: "Prompt token ids, comma-separated.") var promptIds: String
     @Option(help: "Tokens to generate.") var newTokens: Int = 8
-    @OptionGroup var kernel: KernelFlags
-    @Option(help: "YAML config: global options and layers keyed by role (q, k, v, o, gate, up, down, head, attention, mlp).") var config: String?
+    @OptionGroup var transformer: TransformerFlags
     @Option(help: "Longest sequence the KV cache holds.") var maxSequence: Int = 64
-    @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
-    @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
-    @Option(help: "Keep only the first N layers.") var layers: Int?
     @Option(help: "Comma-separated engines besides the Swift engine: verilator, icarus (slow), csim, or none.") var simulators: String = "verilator,csim"
 
     func run() {
-        var o = TransformerCompileOptions(checkpoint: checkpoint)
-        o.flags = attempt { try kernel.override() }
-        o.config = config
-        o.maxSequence = maxSequence
-        o.calibration = calibration
-        o.seed = seed
-        o.layers = layers
+        let o = attempt { try transformer.options(checkpoint: checkpoint, maxSequence: maxSequence) }
         let prompt = attempt { try Driver.parseIDs(promptIds) }
         guard newTokens >= 1 else { fail(UsageError("--new-tokens must be at least 1, got \(newTokens)")) }
         let compiled = attempt { try Driver.compileTransformer(o) }
@@ -449,22 +459,12 @@ struct Encode: ParsableCommand {
     @Argument(help: "The checkpoint directory (config.json and model.safetensors).") var checkpoint: String
     @Option(help: "Token id sequences, one per line.") var ids: String
     @Option(name: .short, help: "Directory for float.npy and integer.npy ([sequences, hidden], float32).") var output: String
-    @OptionGroup var kernel: KernelFlags
-    @Option(help: "YAML config: global options and layers keyed by role (q, k, v, o, up, down, attention, mlp).") var config: String?
+    @OptionGroup var transformer: TransformerFlags
     @Option(help: "Longest sequence.") var maxSequence: Int = 128
-    @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
-    @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
-    @Option(help: "Keep only the first N layers.") var layers: Int?
     @Option(help: "Comma-separated engines to check the integer embeddings with: verilator, csim (each sequence is one run).") var simulators: String?
 
     func run() {
-        var o = TransformerCompileOptions(checkpoint: checkpoint)
-        o.flags = attempt { try kernel.override() }
-        o.config = config
-        o.maxSequence = maxSequence
-        o.calibration = calibration
-        o.seed = seed
-        o.layers = layers
+        let o = attempt { try transformer.options(checkpoint: checkpoint, maxSequence: maxSequence) }
         let sequences = attempt { try Driver.readTokenLines(ids) }
         let compiled = attempt { try Driver.compileTransformer(o) }
         for line in Driver.transformerPlan(compiled.design) { print(line) }
