@@ -71,7 +71,10 @@ module lf_tf_attention #(
     reg [31:0] h, j, d;
     reg signed [63:0] acc, best;
     reg have_best;
-    reg [63:0] z, rem, quo, r;
+    reg [63:0] z, quo, r;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [63:0] rem;                      // its top bit is shifted out
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [6:0] k;
 
     assign kv_ready = (state == S_IDLE || state == S_KV) && len < MAX_SEQ;
@@ -87,12 +90,15 @@ module lf_tf_attention #(
     wire signed [63:0] kd = {{(64 - X_BITS){k0[X_BITS-1]}}, k0};
     wire signed [63:0] vd = {{(64 - X_BITS){v0[X_BITS-1]}}, v0};
     wire [63:0] index_raw = $unsigned(best - score[j]) * MX + ((SX > 0) ? (64'd1 << (SX - 1)) : 64'd0);
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [63:0] index = (index_raw >> SX) > E_LAST ? E_LAST : (index_raw >> SX);
     wire [EW-1:0] ei = index[EW-1:0];
     wire signed [63:0] scaled = acc * M + $signed(C);
     wire signed [63:0] shifted = scaled >>> S;
     wire signed [63:0] ctx = shifted > Y_MAX ? Y_MAX : (shifted < Y_MIN ? Y_MIN : shifted);
-    reg [63:0] trial;
+    /* verilator lint_on UNUSEDSIGNAL */
+    // One step of the restoring division of 2^31 by z.
+    wire [63:0] trial = {rem[62:0], k == 7'd1};
 
     always @(posedge clk) begin
         if (rst || clear) begin
@@ -170,7 +176,6 @@ module lf_tf_attention #(
                         quo <= 64'd0;
                         k <= 7'd1;
                     end else if (k <= 7'd32) begin
-                        trial = {rem[62:0], (k == 7'd1) ? 1'b1 : 1'b0};
                         if (trial >= z) begin
                             rem <= trial - z;
                             quo <= {quo[62:0], 1'b1};

@@ -54,7 +54,10 @@ module lf_tf_norm #(
 
     reg signed [63:0] sum, mean;
     reg [63:0] m;
-    reg [63:0] num, rem, quo;           // restoring division
+    reg [63:0] num, quo;                // restoring division
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [63:0] rem;                     // its top bit is shifted out
+    /* verilator lint_on UNUSEDSIGNAL */
     reg neg;
     reg [31:0] t;                       // isqrt operand
     reg [31:0] root, bitv;
@@ -83,14 +86,26 @@ module lf_tf_norm #(
     wire signed [63:0] prod = c_out * g_out * $signed(r);
     wire signed [31:0] shift_t = GSHIFT + 40 + half;
     wire signed [63:0] rounded = ((prod + (64'sd1 <<< (shift_t - 1))) >>> shift_t) + b_out;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [63:0] clamped = rounded > Y_MAX ? Y_MAX : (rounded < Y_MIN ? Y_MIN : rounded);
+    /* verilator lint_on UNUSEDSIGNAL */
     assign out_data = clamped[Y_BITS-1:0];
 
     // The element being squared.
     wire signed [63:0] c_sq = $signed({{(64 - X_BITS){xbuf[a][X_BITS-1]}}, xbuf[a]}) - mean;
 
-    integer len, sh;
-    reg [63:0] trial, wide;
+    // One step of each restoring division (the mean's dividend bit, then 2^40's), and the
+    // normalising shift of m: sh = bitlen(m) - 32, rounded up to even.
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [6:0] mean_bit = 7'd64 - k;                    // k = 1..64 brings bits 63..0
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [63:0] mean_trial = {rem[62:0], num[mean_bit[5:0]]};
+    wire [63:0] div_trial = {rem[62:0], k == 7'd1};
+    wire signed [31:0] sh_raw = bit_length(m) - 32;
+    wire signed [31:0] sh = sh_raw + {31'd0, sh_raw[0]};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [63:0] wide = sh >= 0 ? m >> sh : m << (-sh);
+    /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge clk) begin
         if (in_fire) xbuf[a] <= $signed(in_data);
         if (rst) begin
@@ -120,12 +135,11 @@ module lf_tf_norm #(
                         quo <= 64'd0;
                         k <= 7'd1;
                     end else if (k <= 7'd64) begin
-                        trial = {rem[62:0], num[64 - k]};
-                        if (trial >= N64) begin
-                            rem <= trial - N64;
+                        if (mean_trial >= N64) begin
+                            rem <= mean_trial - N64;
                             quo <= {quo[62:0], 1'b1};
                         end else begin
-                            rem <= trial;
+                            rem <= mean_trial;
                             quo <= {quo[62:0], 1'b0};
                         end
                         k <= k + 7'd1;
@@ -145,10 +159,6 @@ module lf_tf_norm #(
                     end
                 end
                 S_SHIFT: begin
-                    len = bit_length(m);
-                    sh = len - 32;
-                    if (sh % 2 != 0) sh = sh + 1;
-                    wide = sh >= 0 ? m >> sh : m << (-sh);
                     t <= wide[31:0];
                     half <= sh / 2;
                     root <= 32'd0;
@@ -179,12 +189,11 @@ module lf_tf_norm #(
                         quo <= 64'd0;
                         k <= 7'd1;
                     end else if (k <= 7'd41) begin
-                        trial = {rem[62:0], (k == 7'd1) ? 1'b1 : 1'b0};
-                        if (trial >= {32'd0, root}) begin
-                            rem <= trial - {32'd0, root};
+                        if (div_trial >= {32'd0, root}) begin
+                            rem <= div_trial - {32'd0, root};
                             quo <= {quo[62:0], 1'b1};
                         end else begin
-                            rem <= trial;
+                            rem <= div_trial;
                             quo <= {quo[62:0], 1'b0};
                         end
                         k <= k + 7'd1;

@@ -54,6 +54,7 @@ module lf_tf_rope #(
     // Output n: element i of its head's first half takes a*C - b*S, of the second b*C + a*S.
     wire [31:0] nn = {{(32 - IW){1'b0}}, n};
     wire [31:0] offs = nn % HD;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] base = nn - offs;
     wire second = offs >= HALF;
     wire [31:0] i = second ? offs - HALF : offs;
@@ -61,13 +62,16 @@ module lf_tf_rope #(
     wire [AW-1:0] ib = base[AW-1:0] + i[AW-1:0] + HALF[AW-1:0];
     wire [31:0] pp = {{(32 - P_BITS){1'b0}}, p};
     wire [31:0] ti = pp * HALF + i;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [TW-1:0] t = ti[TW-1:0];
     wire signed [X_BITS-1:0] a0 = xbuf[ia], b0 = xbuf[ib];
     wire signed [15:0] c0 = cmem[t], s0 = smem[t];
     wire signed [31:0] a = {{(32 - X_BITS){a0[X_BITS-1]}}, a0}, b = {{(32 - X_BITS){b0[X_BITS-1]}}, b0};
     wire signed [31:0] c = {{16{c0[15]}}, c0}, s = {{16{s0[15]}}, s0};
     wire signed [31:0] rot = second ? (b * c + a * s + 32'sd8192) >>> 14 : (a * c - b * s + 32'sd8192) >>> 14;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire signed [31:0] y = rot > Y_MAX ? Y_MAX : (rot < Y_MIN ? Y_MIN : rot);
+    /* verilator lint_on UNUSEDSIGNAL */
     assign out_data = y[X_BITS-1:0];
 
     always @(posedge clk) begin

@@ -162,7 +162,10 @@ struct TransformerRTL {
             input  wire [\(idBits - 1):0]  tok_data,
             input  wire         tok_mask,
             input  wire         go,
+            // mode[9] (decode) documents the run; the length alone drives the sequencer.
+            /* verilator lint_off UNUSEDSIGNAL */
             input  wire [9:0]   mode,
+            /* verilator lint_on UNUSEDSIGNAL */
             output wire         out_valid,
             input  wire         out_ready,
             output wire [15:0]  out_data,
@@ -183,7 +186,10 @@ struct TransformerRTL {
         s += """
             reg [\(idBits - 1):0] ids [0:T-1];
             reg masks [0:T-1];
-            reg [31:0] ntok, len, start, pc, p, c, i, j;
+            reg [31:0] ntok, len, pc, p, c, i, j;
+            /* verilator lint_off UNUSEDSIGNAL */
+            reg [31:0] start;                   // positions use its low bits
+            /* verilator lint_on UNUSEDSIGNAL */
             reg [3:0] state;
             localparam [3:0] S_IDLE = 4'd0, S_DISPATCH = 4'd1, S_FEED = 4'd2, S_DRAIN = 4'd3, S_ELEM = 4'd4, S_EMBED = 4'd5,
                              S_APPEND = 4'd6, S_OUT = 4'd7, S_NEXT = 4'd8;
@@ -193,15 +199,15 @@ struct TransformerRTL {
             reg [31:0] w_in, w_out, chunks;
             reg is_query, causal;
             wire kv_mask = masks[p];
-            wire [\(pb - 1):0] rope_pos = start[\(pb - 1):0] + p[\(pb - 1):0];
             wire [\(pb - 1):0] att_limit = causal ? start[\(pb - 1):0] + p[\(pb - 1):0] : start[\(pb - 1):0] + ntok[\(pb - 1):0] - 1'b1;
             assign tok_ready = (state == S_IDLE) && !go && ntok < T;
 
         """
+        if d.rope != nil { s += "    wire [\(pb - 1):0] rope_pos = start[\(pb - 1):0] + p[\(pb - 1):0];\n" }
         s += instances
         // Buffer read (combinational) by id and address, and the kernels' muxed output.
         let buffers = TransformerBuffer.allCases
-        s += "    // Buffer reads.\n    reg signed [31:0] rd, rd_b;\n    reg [31:0] raddr;\n"
+        s += "    // Buffer reads.\n    reg signed [31:0] rd, rd_b;\n    /* verilator lint_off UNUSEDSIGNAL */\n    reg [31:0] raddr;\n    /* verilator lint_on UNUSEDSIGNAL */\n"
         s += "    always @* begin\n        case (src)\n"
         for (bi, b) in buffers.enumerated() { s += "            4'd\(bi): rd = buf_\(b.rawValue)[raddr];\n" }
         s += "            default: rd = 32'sd0;\n        endcase\n        case (src_b)\n"
@@ -235,7 +241,7 @@ struct TransformerRTL {
         s += "    wire signed [63:0] ea = {{32{rd[31]}}, rd}, eb = {{32{rd_b[31]}}, rd_b};\n"
         s += "    wire signed [63:0] e_sum = e_product ? ea * eb * e_ma + e_c : ea * e_ma + eb * e_mb + e_c;\n"
         s += "    wire signed [63:0] e_shifted = e_sum >>> e_s;\n"
-        s += "    wire signed [63:0] e_y = e_shifted > e_hi ? e_hi : (e_shifted < e_lo ? e_lo : e_shifted);\n"
+        s += "    /* verilator lint_off UNUSEDSIGNAL */\n    wire signed [63:0] e_y = e_shifted > e_hi ? e_hi : (e_shifted < e_lo ? e_lo : e_shifted);\n    /* verilator lint_on UNUSEDSIGNAL */\n"
         // Embedding sum.
         if d.positionEmbedding != nil {
             s += "    wire signed [31:0] emb = {{16{embedding[ids[p] * H + i][15]}}, embedding[ids[p] * H + i]} + {{16{position[(start + p) * H + i][15]}}, position[(start + p) * H + i]} + {{16{type0[i][15]}}, type0[i]};\n"
@@ -244,7 +250,7 @@ struct TransformerRTL {
         }
         s += "    assign out_valid = (state == S_OUT);\n    assign out_data = rd[15:0];\n"
         // Write port.
-        s += "    task write_dst(input [3:0] b, input [31:0] addr, input signed [31:0] value);\n        case (b)\n"
+        s += "    /* verilator lint_off UNUSEDSIGNAL */\n    task write_dst(input [3:0] b, input [31:0] addr, input signed [31:0] value);\n    /* verilator lint_on UNUSEDSIGNAL */\n        case (b)\n"
         for (bi, b) in buffers.enumerated() { s += "            4'd\(bi): buf_\(b.rawValue)[addr] <= value;\n" }
         s += "            default: ;\n        endcase\n    endtask\n"
         // Address of the current read.

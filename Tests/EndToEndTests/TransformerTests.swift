@@ -33,6 +33,12 @@ struct TransformerTests {
         return c
     }
 
+    /// `verilator --lint-only -Wall` of a design directory's generated top passes without a warning.
+    static func lintTop(_ dir: String) throws {
+        let lint = try runCommand("/usr/bin/verilator", ["--lint-only", "-Wall", "--top-module", "lutforge_transformer", "-F", "files.f"], cwd: "\(dir)/rtl")
+        #expect(lint.status == 0 && !lint.stderr.contains("%Warning"), "\(lint.stderr.prefix(2000))")
+    }
+
     static func prompt(_ name: String) throws -> [Int] { try NPY.read(path: "\(try dir(name))/prompt.npy").values.map { Int($0) } }
 
     @Test("decoders: prefill of 8 tokens and 8 greedy decode steps give identical logits and tokens in the Swift engine, Verilator and C-simulation",
@@ -44,6 +50,7 @@ struct TransformerTests {
         let dir = temporaryDirectory("lutforge-tf-\(name)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Driver.writeTransformerDesign(c.design, to: dir)
+        try Self.lintTop(dir)
         let csim = try TransformerCSim.generate(c.design, prompt: prompt, count: 9, directory: dir)
         #expect(csim.logits.count == 9 && csim.logits.allSatisfy { $0.count == 256 })
         for step in 0..<9 { #expect(csim.logits[step] == swift.logits[step], "\(name): C-simulation logits differ at step \(step)") }
@@ -113,6 +120,7 @@ struct TransformerTests {
         let dir = temporaryDirectory("lutforge-tf-bert")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Driver.writeTransformerDesign(c.design, to: dir)
+        try Self.lintTop(dir)
         let csim = try TransformerCSim.encode(c.design, ids: ids, mask: mask, directory: dir)
         #expect(csim == ints)
         let rtl = try TransformerVerilator.encode(c.design, ids: ids, mask: mask, directory: dir)
@@ -502,9 +510,9 @@ struct TransformerRTLTests {
         let fromIcarus = normalized(ivl.stdout)
         let icarusSame = fromIcarus == expected
         #expect(icarusSame, "Icarus differs from the Swift engine at \(firstDifference(fromIcarus))")
-        // The kernels lint clean at Verilator's default warnings; the bench itself narrows freely.
+        // The kernels lint clean under -Wall; the bench itself narrows freely.
         for module in ["lf_tf_norm", "lf_tf_rope", "lf_tf_attention"] {
-            let lint = try runCommand("/usr/bin/verilator", ["--lint-only", "\(repositoryRoot)/RTL/\(module).v"], cwd: dir)
+            let lint = try runCommand("/usr/bin/verilator", ["--lint-only", "-Wall", "\(repositoryRoot)/RTL/\(module).v"], cwd: dir)
             #expect(lint.status == 0 && !lint.stderr.contains("%Warning"), "\(module): \(lint.stderr)")
         }
         let build = try runCommand("/usr/bin/verilator", ["--binary", "--timing", "-Wno-WIDTH", "-o", "tbv"] + sources, cwd: dir)
