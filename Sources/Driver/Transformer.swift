@@ -91,9 +91,7 @@ extension Driver {
         for (l, layer) in d.layers.enumerated() {
             let linears = layer.linears.map { "\($0.role) \($0.linear.engine) \($0.linear.inputCount)->\($0.linear.outputCount)" }
             let offChip = layer.linears.reduce(0) { $0 + $1.linear.parameterBytes }
-            // On chip per layer: its KV cache slice and the exp table.
-            let cache = d.isDecoder ? 2 * d.kvHeads * d.maxSequence * d.headDim : 0
-            let onChip = cache + 2 * layer.attention.expTable.count
+            let onChip = d.onChipBytes(layer: l)
             lines.append("  L\(l): \(linears.joined(separator: ", ")); weights and tables \(kib(offChip)) (off chip in the temporal mapping; on-chip ROM in this RTL), KV cache and exp table \(kib(onChip)) on chip")
         }
         if let head = d.head { lines.append("  head: \(head.engine) \(head.inputCount)->\(head.outputCount); weights and tables \(kib(head.parameterBytes))") }

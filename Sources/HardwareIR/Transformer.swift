@@ -313,6 +313,13 @@ public struct TransformerDesign: Sendable {
     /// Type of a token id.
     public var tokenType: IntType { .uint(Arith.indexBits(vocabSize)) }
 
+    /// Bytes on chip for layer `l`: its slice of the KV cache and its exp table.
+    public func onChipBytes(layer l: Int) -> Int {
+        let bytes = { (t: IntType) in (t.bits + 7) / 8 }
+        let cache = isDecoder ? 2 * kvHeads * maxSequence * headDim * bytes(cacheType) : 0
+        return cache + layers[l].attention.expTable.count * bytes(AttentionKernel.expType)
+    }
+
     /// Bytes of the KV cache: `[layers][kvHeads][maxSequence][headDim]` for k and for v.
     public var cacheBytes: Int { isDecoder ? 2 * layers.count * kvHeads * maxSequence * headDim * ((cacheType.bits + 7) / 8) : 0 }
 }
