@@ -2,6 +2,8 @@
 // of sim/transformer_verilator.cpp: +ids=FILE (hex token ids, one per line), +n=COUNT (prompt
 // length), +new=N (decoders: greedy tokens, the argmax fed back) or +mask=FILE (encoders: hex
 // mask bits). Prints `logits …`/`token t` per step or `hidden …` per token, and the cycles of each run.
+// The engine's off-chip memory: +offchip=FILE (MEM_WORDS hex 64-bit words), +mem_latency=L,
+// +mem_interval=I, the model of HardwareIR/TransformerEngine.swift as the Verilator harness has it.
 `timescale 1ns/1ps
 `default_nettype none
 
@@ -10,16 +12,51 @@ module lutforge_transformer_tb;
     parameter integer ID_BITS = 8;
     parameter integer OUT_W = 256;      // outputs per row (vocabulary or hidden size)
     parameter integer MAX_IDS = 512;
+    parameter integer MEM_WORDS = 1;
 
     reg clk = 1'b0, rst = 1'b1, clear = 1'b0, tok_valid = 1'b0, tok_mask = 1'b1, go = 1'b0, out_ready = 1'b1;
     reg [ID_BITS-1:0] tok_data = 0;
     reg [9:0] mode = 10'd0;
     wire tok_ready, out_valid, done;
     wire [15:0] out_data;
+    wire mem_req_valid;
+    wire [31:0] mem_req_addr, mem_req_len;
+    wire mem_rsp_valid;
+    wire [63:0] mem_rsp_data;
     lutforge_transformer #(.MEM_DIR(MEM_DIR)) dut (
         .clk(clk), .rst(rst), .clear(clear), .tok_valid(tok_valid), .tok_ready(tok_ready), .tok_data(tok_data), .tok_mask(tok_mask),
-        .go(go), .mode(mode), .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data), .done(done));
+        .go(go), .mode(mode), .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data), .done(done),
+        .mem_req_valid(mem_req_valid), .mem_req_addr(mem_req_addr), .mem_req_len(mem_req_len), .mem_rsp_valid(mem_rsp_valid),
+        .mem_rsp_data(mem_rsp_data));
     always #5 clk = ~clk;
+
+    // The off-chip memory model: a burst accepted when asked, its first word mem_latency cycles
+    // later, each next one mem_interval cycles after the previous.
+    reg [63:0] offchip [0:MEM_WORDS-1];
+    reg m_busy = 1'b0;
+    reg [31:0] m_addr = 32'd0, m_left = 32'd0;
+    integer m_next = 0, m_latency = 24, m_interval = 1;
+    wire m_beat = m_busy && cycles >= m_next;
+    assign mem_rsp_valid = m_beat;
+    assign mem_rsp_data = m_beat ? offchip[m_addr] : 64'd0;
+    always @(posedge clk) begin
+        if (m_beat) begin
+            m_addr <= m_addr + 32'd1;
+            m_next <= cycles + m_interval;
+            m_left <= m_left - 32'd1;
+            if (m_left == 32'd1) m_busy <= 1'b0;
+        end
+        if (mem_req_valid) begin
+            if (m_busy || mem_req_addr + mem_req_len > MEM_WORDS) begin
+                $display("bad off-chip request at cycle %0d: %0d words at %0d", cycles, mem_req_len, mem_req_addr);
+                $finish;
+            end
+            m_busy <= 1'b1;
+            m_addr <= mem_req_addr;
+            m_left <= mem_req_len;
+            m_next <= cycles + m_latency;
+        end
+    end
 
     reg [31:0] ids [0:MAX_IDS-1];
     reg [31:0] masks [0:MAX_IDS-1];
@@ -77,6 +114,9 @@ module lutforge_transformer_tb;
         decoder = $value$plusargs("new=%d", count);
         for (i = 0; i < MAX_IDS; i = i + 1) masks[i] = 32'd1;
         if ($value$plusargs("mask=%s", path)) $readmemh(path, masks);
+        if ($value$plusargs("offchip=%s", path)) $readmemh(path, offchip);
+        if (!$value$plusargs("mem_latency=%d", m_latency)) m_latency = 24;
+        if (!$value$plusargs("mem_interval=%d", m_interval)) m_interval = 1;
         repeat (4) @(posedge clk);
         rst = 1'b0;
         @(posedge clk);

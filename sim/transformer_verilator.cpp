@@ -1,9 +1,13 @@
 // Verilator harness of a LUTForge transformer (rtl/lutforge_transformer.v): loads token ids,
 // pulses `go` with the mode word {decode, length}, collects the streamed logits (decoders:
 // greedy generation, the next token fed back) or hidden states (encoders), and prints them
-// as the C-simulation does, with the cycles of each run.
-//   transformer_sim --ids 1,2,3 --new-tokens 8        (decoders)
-//   transformer_sim --ids 1,2,3 [--mask 1,1,0]        (encoders)
+// as the C-simulation does, with the cycles of each run. It serves the engine's off-chip
+// memory port with the model of HardwareIR/TransformerEngine.swift (MemoryModel): a burst is
+// accepted the cycle it is asked for, its first word comes --mem-latency cycles later and each
+// next one --mem-interval cycles after the previous.
+//   transformer_sim --ids 1,2,3 --new-tokens 8 [--offchip offchip.mem] [--mem-latency 24] [--mem-interval 1]   (decoders)
+//   transformer_sim --ids 1,2,3 [--mask 1,1,0] [...]                                                           (encoders)
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,16 +33,65 @@ static std::vector<int> parse_list(const char *text) {
     return v;
 }
 
+// 64-bit words, one hexadecimal word per line.
+static std::vector<uint64_t> read_words(const char *path) {
+    std::vector<uint64_t> words;
+    FILE *f = std::fopen(path, "r");
+    if (!f) {
+        std::fprintf(stderr, "%s: cannot read the off-chip image\n", path);
+        std::exit(2);
+    }
+    char line[64];
+    while (std::fgets(line, sizeof line, f)) {
+        if (line[0] == '\n' || line[0] == '\0') continue;
+        words.push_back(std::strtoull(line, nullptr, 16));
+    }
+    std::fclose(f);
+    return words;
+}
+
+// The off-chip memory model.
+struct Memory {
+    std::vector<uint64_t> words;
+    unsigned long long latency = 24, interval = 1;
+    bool busy = false;
+    unsigned long long next = 0;  // cycle of the next word
+    uint32_t addr = 0, left = 0;
+};
+
 struct Harness {
     VerilatedContext *ctx;
     Vlutforge_transformer *top;
     unsigned long long cycles = 0;
+    Memory mem;
 
+    // One clock cycle; the memory presents this cycle's word (if any) and takes a request.
     void tick() {
+        const bool beat = mem.busy && cycles >= mem.next;
+        top->mem_rsp_valid = beat;
+        top->mem_rsp_data = beat ? mem.words[mem.addr] : 0;
         top->clk = 0;
         top->eval();
+        const bool req = top->mem_req_valid;
+        const uint32_t req_addr = top->mem_req_addr, req_len = top->mem_req_len;
         top->clk = 1;
         top->eval();
+        if (beat) {
+            mem.addr++;
+            mem.next = cycles + mem.interval;
+            if (--mem.left == 0) mem.busy = false;
+        }
+        if (req) {
+            if (mem.busy || req_len == 0 || uint64_t(req_addr) + req_len > mem.words.size()) {
+                std::fprintf(stderr, "bad off-chip request at cycle %llu: %u words at %u (image of %zu words%s)\n", cycles, req_len,
+                             req_addr, mem.words.size(), mem.busy ? ", a burst in flight" : "");
+                std::exit(3);
+            }
+            mem.busy = true;
+            mem.addr = req_addr;
+            mem.left = req_len;
+            mem.next = cycles + mem.latency;
+        }
         cycles++;
     }
 
@@ -84,6 +137,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     Harness h;
+    if (const char *path = arg(argc, argv, "--offchip")) h.mem.words = read_words(path);
+    if (const char *l = arg(argc, argv, "--mem-latency")) h.mem.latency = std::strtoull(l, nullptr, 10);
+    if (const char *i = arg(argc, argv, "--mem-interval")) h.mem.interval = std::strtoull(i, nullptr, 10);
+    if (h.mem.latency < 1 || h.mem.interval < 1) {
+        std::fprintf(stderr, "--mem-latency and --mem-interval must be at least 1\n");
+        return 2;
+    }
     h.ctx = new VerilatedContext;
     h.top = new Vlutforge_transformer{h.ctx};
     h.top->rst = 1;
@@ -91,6 +151,8 @@ int main(int argc, char **argv) {
     h.top->tok_valid = 0;
     h.top->go = 0;
     h.top->out_ready = 0;
+    h.top->mem_rsp_valid = 0;
+    h.top->mem_rsp_data = 0;
     for (int i = 0; i < 4; i++) h.tick();
     h.top->rst = 0;
     h.tick();

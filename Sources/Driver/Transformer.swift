@@ -23,6 +23,8 @@ public struct TransformerCompileOptions: Sendable {
     public var seed: UInt64 = 1
     /// Keep only the first layers (a slice of a large model for simulation).
     public var layers: Int?
+    /// Linears on the reused off-chip-fed engine (temporal) or an instance each (spatial).
+    public var mapping: TransformerMapping = .temporal
 
     public init(checkpoint: String) { self.checkpoint = checkpoint }
 }
@@ -79,6 +81,7 @@ extension Driver {
         options.defaults = o.flags.applied(to: base)
         options.maxSequence = o.maxSequence
         options.seed = o.seed
+        options.mapping = o.mapping
         if let c = o.calibration { options.calibration = try readTokenLines(c) }
         let (design, notes) = try TransformerLowering.lower(model, file: "\(o.checkpoint)/config.json", options: options)
         return CompiledTransformer(design: design, model: model, notes: notes)
@@ -87,25 +90,53 @@ extension Driver {
     /// The compile plan: each linear's kernel, the instruction stream, memory on and off chip per layer.
     public static func transformerPlan(_ d: TransformerDesign) -> [String] {
         func kib(_ bytes: Int) -> String { String(format: "%.1f KiB", Double(bytes) / 1024) }
-        var lines = ["\(d.name): \(d.isDecoder ? "decoder" : "encoder"), \(d.layers.count) layer(s), hidden \(d.hiddenSize), \(d.heads) heads (\(d.kvHeads) kv) of \(d.headDim), sequence up to \(d.maxSequence)"]
+        let engine = d.dspEngine
+        var lines = ["\(d.name): \(d.isDecoder ? "decoder" : "encoder"), \(d.layers.count) layer(s), hidden \(d.hiddenSize), \(d.heads) heads (\(d.kvHeads) kv) of \(d.headDim), sequence up to \(d.maxSequence); \(d.mapping.rawValue) mapping"]
+        let lutEngine = d.lutEngine
+        func onEngine(_ name: String) -> Bool { engine?.region(name) != nil || lutEngine?.region(name) != nil }
+        func kind(_ name: String, _ lin: TransformerLinear) -> String { onEngine(name) ? "\(lin.engine)-engine" : lin.engine }
         for (l, layer) in d.layers.enumerated() {
-            let linears = layer.linears.map { "\($0.role) \($0.linear.engine) \($0.linear.inputCount)->\($0.linear.outputCount)" }
-            let offChip = layer.linears.reduce(0) { $0 + $1.linear.parameterBytes }
+            let linears = layer.linears.map { "\($0.role) \(kind("L\(l)_\($0.role)", $0.linear)) \($0.linear.inputCount)->\($0.linear.outputCount)" }
+            let rom = layer.linears.filter { !onEngine("L\(l)_\($0.role)") }.reduce(0) { $0 + $1.linear.parameterBytes }
             let onChip = d.onChipBytes(layer: l)
-            lines.append("  L\(l): \(linears.joined(separator: ", ")); weights and tables \(kib(offChip)) (off chip in the temporal mapping; on-chip ROM in this RTL), KV cache and exp table \(kib(onChip)) on chip")
+            lines.append("  L\(l): \(linears.joined(separator: ", ")); off chip \(kib(d.offChipBytes(layer: l))) (the engines' words); on chip \(kib(onChip + rom)) (KV cache and exp table \(kib(onChip))"
+                         + (rom > 0 ? ", weight and table ROM of own-instance linears \(kib(rom))" : "") + ")")
         }
-        if let head = d.head { lines.append("  head: \(head.engine) \(head.inputCount)->\(head.outputCount); weights and tables \(kib(head.parameterBytes))") }
-        let lut = d.layers.flatMap(\.linears).filter { $0.linear.engine == "lut" }.count + (d.head?.engine == "lut" ? 1 : 0)
-        let all = d.layers.count * (d.layers.first?.linears.count ?? 0) + (d.head == nil ? 0 : 1)
+        if let head = d.head {
+            lines.append("  head: \(kind("head", head)) \(head.inputCount)->\(head.outputCount); " + (onEngine("head") ? "off chip \(kib(d.offChipBytes(layer: -1)))" : "on-chip ROM \(kib(head.parameterBytes))"))
+        }
+        let all = d.namedLinears
+        let onDSP = all.filter { engine?.region($0.name) != nil }.count, onLUT = all.filter { lutEngine?.region($0.name) != nil }.count
+        let lut = all.filter { $0.linear.engine == "lut" }.count
         let program = d.instructions
-        lines.append("  \(lut) of \(all) linears as LUT tables, \(all - lut) as DSP chains; \(program.count) instructions per run (\(program.filter { if case .linear = $0 { true } else { false } }.count) engine rounds)")
+        lines.append("  \(lut) of \(all.count) linears as LUT tables, \(all.count - lut) as DSP chains; \(onDSP) on the reused DSP engine, \(onLUT) on the reused LUT engine, \(all.count - onDSP - onLUT) with instances of their own; \(program.count) instructions per run (\(program.filter { if case .linear = $0 { true } else { false } }.count) engine rounds)")
+        if d.offChipWords > 0 {
+            let tables = (engine?.table.count ?? 0) + (lutEngine?.table.count ?? 0)
+            lines.append("  off-chip image: \(d.offChipWords) words of 64 bits (\(kib(8 * d.offChipWords))), \(Driver.offChipFile); activation tables in the engines, on chip: \(tables) entries")
+        }
         lines.append("  KV cache: \(kib(d.cacheBytes)) (\(d.cacheType) k and v, [layer][kv head][position][head dim])")
         let prompt = min(8, d.maxSequence - 1)
         if let prefill = try? TransformerCycleModel.runCycles(d, tokens: prompt, start: 0),
            let decode = try? TransformerCycleModel.runCycles(d, tokens: 1, start: prompt) {
-            lines.append("  RTL engine cycles (weights on chip): prefill of \(prompt) tokens \(prefill)" + (d.isDecoder ? ", a decode step after them \(decode)" : ""))
+            lines.append("  RTL engine cycles\(d.offChipWords == 0 ? "" : " (off-chip memory: \(MemoryModel.standard))"): prefill of \(prompt) tokens \(prefill)" + (d.isDecoder ? ", a decode step after them \(decode)" : ""))
         }
         return lines
+    }
+
+    /// Parses `--mapping`.
+    public static func parseMapping(_ text: String) throws -> TransformerMapping {
+        guard let m = TransformerMapping(rawValue: text) else {
+            throw UsageError("--mapping must be temporal or spatial, got '\(text)'")
+        }
+        return m
+    }
+
+    /// The off-chip memory model `--mem-latency` / `--mem-interval` ask for.
+    public static func memoryModel(latency: Int, interval: Int) throws -> MemoryModel {
+        guard latency >= 1, interval >= 1 else {
+            throw UsageError("--mem-latency and --mem-interval must be at least 1, got \(latency) and \(interval)")
+        }
+        return MemoryModel(latency: latency, interval: interval)
     }
 
     /// Parses `1,2,3`.
@@ -130,7 +161,9 @@ public struct GenerationResult: Sendable {
 extension Driver {
     /// Greedy generation on the Swift engine and `simulators`, compared step by step, with the float reference's tokens beside.
     /// `directory`: a design directory whose rtl/, sim/ and hls/ are simulated (default: a temporary one written from `c`).
-    public static func generate(_ c: CompiledTransformer, prompt: [Int], count: Int, simulators: [String], directory: String? = nil) throws -> GenerationResult {
+    /// `memory`: the off-chip memory the harnesses model (and the cycle model counts).
+    public static func generate(_ c: CompiledTransformer, prompt: [Int], count: Int, simulators: [String], directory: String? = nil,
+                                memory: MemoryModel = .standard) throws -> GenerationResult {
         let engine = TransformerEngine(c.design)
         let swift = try engine.generate(prompt: prompt, count: count)
         var tokens = ["swift": swift.tokens], logits = ["swift": swift.logits]
@@ -140,14 +173,15 @@ extension Driver {
             let run: (logits: [[Int]], tokens: [Int])
             switch sim {
             case "csim": run = try TransformerCSim.generate(c.design, prompt: prompt, count: count, directory: directory)
-            case "icarus": run = try TransformerIcarus.generate(c.design, prompt: prompt, count: count, directory: directory)
+            case "icarus": run = try TransformerIcarus.generate(c.design, prompt: prompt, count: count, directory: directory, memory: memory)
             case "verilator":
-                let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count, directory: directory)
+                let v = try TransformerVerilator.generate(c.design, prompt: prompt, count: count, directory: directory, memory: memory)
                 run = (v.logits, v.tokens)
                 let decode = v.cycles.dropFirst()
-                let model = try TransformerCycleModel.generationCycles(c.design, prompt: prompt.count, count: count)
+                let model = try TransformerCycleModel.generationCycles(c.design, prompt: prompt.count, count: count, memory: memory)
                 let equal = model == v.cycles
                 agree = agree && equal
+                if c.design.offChipWords > 0 { lines.append("off-chip memory: \(memory)") }
                 lines.append("verilator cycles: prefill of \(prompt.count) tokens \(v.cycles.first ?? 0), decode steps \(decode.min() ?? 0)...\(decode.max() ?? 0); "
                              + (equal ? "the cycle model agrees on every run" : "the cycle model says \(model.map(String.init).joined(separator: ",")) (MISMATCH)"))
             default: throw UsageError("--simulators: '\(sim)' cannot run a transformer (verilator, icarus, csim, or none)")
@@ -232,7 +266,18 @@ extension Driver {
     }
 }
 
+/// 64-bit words as the harnesses read them.
+enum RTLHex {
+    static func word(_ w: UInt64) -> String {
+        let s = String(w, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
 extension Driver {
+    /// The off-chip memory image of a temporal transformer design (one 64-bit word per line), relative to the design directory.
+    public static let offChipFile = "offchip.mem"
+
     /// The files of a transformer design directory: `hls/` (C++ and its Makefile), `plan.txt`, `instructions.txt`.
     public static func transformerFiles(_ d: TransformerDesign) throws -> FileSet {
         var files: FileSet = [:]
@@ -250,6 +295,8 @@ extension Driver {
         \t  -GMEM_DIR='"$(MEM_DIR)"' -F ../rtl/files.f transformer_verilator.cpp
 
         """
+        let image = d.offChipImage()
+        if !image.isEmpty { files[offChipFile] = image.map { RTLHex.word($0) }.joined(separator: "\n") + "\n" }
         files["plan.txt"] = transformerPlan(d).joined(separator: "\n") + "\n"
         let prefill = TransformerMode(length: 8, decode: false).word, decode = TransformerMode(length: 1, decode: true).word
         files["instructions.txt"] = "# one run of the engine; the mode word {decode, length[8:0]} selects prefill (e.g. 8 tokens: \(prefill)) or a decode step (\(decode))\n"

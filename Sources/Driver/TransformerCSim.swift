@@ -19,6 +19,12 @@ public enum TransformerCSim {
         return "\(hls)/csim"
     }
 
+    /// `--offchip PATH` when the design directory has an off-chip image.
+    static func offChipArguments(_ dir: String) -> [String] {
+        let path = URL(fileURLWithPath: "\(dir)/\(Driver.offChipFile)").standardizedFileURL.path
+        return FileManager.default.fileExists(atPath: path) ? ["--offchip", path] : []
+    }
+
     static func rows(_ text: String, tag: String) -> [[Int]] {
         text.split(separator: "\n").filter { $0.hasPrefix(tag + " ") }.map { $0.split(separator: " ").dropFirst().map { Int($0)! } }
     }
@@ -28,8 +34,8 @@ public enum TransformerCSim {
         let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let exe = try build(d, in: dir)
-        let text = try ToolRunner.run(Invocation(exe, ["--ids", prompt.map(String.init).joined(separator: ","), "--new-tokens", "\(count)"],
-                                                 in: dir, timeout: 1200))
+        let text = try ToolRunner.run(Invocation(exe, ["--ids", prompt.map(String.init).joined(separator: ","), "--new-tokens", "\(count)"]
+                                                 + offChipArguments(dir), in: dir, timeout: 1200))
         return (rows(text, tag: "logits"), rows(text, tag: "token").map { $0[0] })
     }
 
@@ -40,7 +46,7 @@ public enum TransformerCSim {
         let exe = try build(d, in: dir)
         var args = ["--ids", ids.map(String.init).joined(separator: ",")]
         if let mask { args += ["--mask", mask.map(String.init).joined(separator: ",")] }
-        return rows(try ToolRunner.run(Invocation(exe, args, in: dir, timeout: 1200)), tag: "hidden")
+        return rows(try ToolRunner.run(Invocation(exe, args + offChipArguments(dir), in: dir, timeout: 1200)), tag: "hidden")
     }
 }
 
@@ -59,25 +65,32 @@ public enum TransformerVerilator {
         text.split(separator: "\n").filter { $0.hasPrefix("cycles \(tag) ") }.map { Int($0.split(separator: " ")[2])! }
     }
 
-    /// Greedy generation in Verilator; `cycles` holds the prefill's and each decode step's.
-    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil) throws -> (logits: [[Int]], tokens: [Int], cycles: [Int]) {
+    /// The harness's memory model arguments.
+    static func memoryArguments(_ dir: String, _ m: MemoryModel) -> [String] {
+        TransformerCSim.offChipArguments(dir) + ["--mem-latency", "\(m.latency)", "--mem-interval", "\(m.interval)"]
+    }
+
+    /// Greedy generation in Verilator with the off-chip memory `memory`; `cycles` holds the prefill's and each decode step's.
+    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil,
+                                memory: MemoryModel = .standard) throws -> (logits: [[Int]], tokens: [Int], cycles: [Int]) {
         let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let exe = try build(d, in: dir)
-        let text = try ToolRunner.run(Invocation(exe, ["--ids", prompt.map(String.init).joined(separator: ","), "--new-tokens", "\(count)"],
-                                                 in: dir, timeout: 3600))
+        let text = try ToolRunner.run(Invocation(exe, ["--ids", prompt.map(String.init).joined(separator: ","), "--new-tokens", "\(count)"]
+                                                 + memoryArguments(dir, memory), in: dir, timeout: 3600))
         return (TransformerCSim.rows(text, tag: "logits"), TransformerCSim.rows(text, tag: "token").map { $0[0] },
                 cycles(text, "prefill") + cycles(text, "decode"))
     }
 
     /// The last hidden state of an encoder in Verilator, and the cycles of the run.
-    public static func encode(_ d: TransformerDesign, ids: [Int], mask: [Int]?, directory: String? = nil) throws -> (hidden: [[Int]], cycles: Int) {
+    public static func encode(_ d: TransformerDesign, ids: [Int], mask: [Int]?, directory: String? = nil,
+                              memory: MemoryModel = .standard) throws -> (hidden: [[Int]], cycles: Int) {
         let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let exe = try build(d, in: dir)
         var args = ["--ids", ids.map(String.init).joined(separator: ",")]
         if let mask { args += ["--mask", mask.map(String.init).joined(separator: ",")] }
-        let text = try ToolRunner.run(Invocation(exe, args, in: dir, timeout: 3600))
+        let text = try ToolRunner.run(Invocation(exe, args + memoryArguments(dir, memory), in: dir, timeout: 3600))
         return (TransformerCSim.rows(text, tag: "hidden"), cycles(text, "prefill").first ?? 0)
     }
 }
@@ -85,7 +98,7 @@ public enum TransformerVerilator {
 /// Icarus Verilog simulation of a transformer's RTL engine (sim/transformer_icarus_tb.v): the same
 /// prefill and greedy decode as the Verilator harness, slower; for designs small enough to wait for.
 public enum TransformerIcarus {
-    static func run(_ d: TransformerDesign, ids: [Int], extra: [String], directory: String?) throws -> String {
+    static func run(_ d: TransformerDesign, ids: [Int], extra: [String], directory: String?, memory: MemoryModel) throws -> String {
         let dir = directory ?? NSTemporaryDirectory() + "lutforge-tf-\(UUID().uuidString.prefix(8))"
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
         if !FileManager.default.fileExists(atPath: "\(dir)/rtl/files.f") { try Driver.writeTransformerDesign(d, to: dir) }
@@ -96,15 +109,19 @@ public enum TransformerIcarus {
                                                        "-Plutforge_transformer_tb.MEM_DIR=\"\(root)/rtl/\"",
                                                        "-Plutforge_transformer_tb.ID_BITS=\(d.tokenType.bits)",
                                                        "-Plutforge_transformer_tb.OUT_W=\(outWidth)",
+                                                       "-Plutforge_transformer_tb.MEM_WORDS=\(max(1, d.offChipWords))",
                                                        "-c", "files.f", "\(root)/sim/transformer_icarus_tb.v"], in: "\(root)/rtl", timeout: 600))
         try (ids.map { String($0, radix: 16) }.joined(separator: "\n") + "\n").write(toFile: "\(root)/sim/ids.mem", atomically: true, encoding: .utf8)
-        return try ToolRunner.run(Invocation("vvp", ["-n", "\(root)/sim/icarus.vvp", "+ids=\(root)/sim/ids.mem", "+n=\(ids.count)"] + extra,
+        return try ToolRunner.run(Invocation("vvp", ["-n", "\(root)/sim/icarus.vvp", "+ids=\(root)/sim/ids.mem", "+n=\(ids.count)"] + extra
+                                             + TransformerCSim.offChipArguments(dir).dropFirst().map { "+offchip=\($0)" }
+                                             + ["+mem_latency=\(memory.latency)", "+mem_interval=\(memory.interval)"],
                                              in: "\(root)/sim", timeout: 3600))
     }
 
     /// Greedy generation in Icarus.
-    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil) throws -> (logits: [[Int]], tokens: [Int]) {
-        let text = try run(d, ids: prompt, extra: ["+new=\(count)"], directory: directory)
+    public static func generate(_ d: TransformerDesign, prompt: [Int], count: Int, directory: String? = nil,
+                                memory: MemoryModel = .standard) throws -> (logits: [[Int]], tokens: [Int]) {
+        let text = try run(d, ids: prompt, extra: ["+new=\(count)"], directory: directory, memory: memory)
         return (TransformerCSim.rows(text, tag: "logits"), TransformerCSim.rows(text, tag: "token").map { $0[0] })
     }
 }

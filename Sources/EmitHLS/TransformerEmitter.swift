@@ -9,7 +9,7 @@ extension HLSEmitter {
     /// Files of a transformer's `hls/`, keyed by path relative to it.
     public static func emitTransformer(_ d: TransformerDesign) throws -> FileSet {
         var files: FileSet = [:]
-        for name in libraryFiles + ["lutforge/transformer.h"] where !(files["include/\(name)"] != nil) {
+        for name in libraryFiles + ["lutforge/transformer.h", "lutforge/tf_engine.h"] where !(files["include/\(name)"] != nil) {
             files["include/\(name)"] = try Library.text("HLS/\(name)")
         }
         files["transformer.cpp"] = TransformerSource(d).text
@@ -18,6 +18,7 @@ extension HLSEmitter {
         #   make csim AP_TYPES=/path/to/ap_types
         #   ./csim --ids 1,2,3 --new-tokens 8        (decoders: logits and token of each step)
         #   ./csim --ids 1,2,3 [--mask 1,1,0]        (encoders: the last hidden state)
+        #   --offchip ../offchip.mem                 (temporal designs: the reused engine's weights)
         AP_TYPES ?= $(error set AP_TYPES to the directory holding ap_int.h)
         CXX ?= g++
         OPT ?= -O1 -Wno-uninitialized -Wno-maybe-uninitialized
@@ -55,12 +56,38 @@ struct TransformerSource {
         line("};")
     }
 
-    /// A linear's config, arrays and a wrapper `name(const tf_int *x, tf_int *y)`.
+    /// A linear's wrapper `name(mem, x, y)`: the reused engine on its words in `mem`, or its own kernel.
     mutating func linear(_ name: String, _ lin: TransformerLinear) {
+        if let r = d.dspEngine?.region(name) {
+            let e = d.dspEngine!
+            if let b = r.tableBase, case let .dsp(k) = lin, let t = k.table { array("\(name)_table", Array(e.table[b..<b + t.values.count])) }
+            line("// \(name): \(lin.inputCount)->\(lin.outputCount) on the reused DSP engine, words \(r.base)..<\(r.base + r.words) of the off-chip image")
+            line("static void \(name)(const ap_uint<64> *mem, const lutforge::tf_int *x, lutforge::tf_int *y) {")
+            line("    lutforge::tf_dsp_engine(mem, \(r.base)LL, \(r.inputs), \(r.outputs), x, \(r.lo)LL, \(r.hi)LL, \(e.halfEven), \(r.tableBase == nil ? "nullptr" : "\(name)_table"), y);")
+            line("}")
+            line()
+            return
+        }
+        if let r = d.lutEngine?.region(name) {
+            let e = d.lutEngine!
+            if let b = r.tableBase, case let .lut(k) = lin, let t = k.table { array("\(name)_table", Array(e.table[b..<b + t.values.count])) }
+            line("// \(name): \(lin.inputCount)->\(lin.outputCount) on the reused LUT engine, words \(r.centroidBase)..<\(r.end) of the off-chip image")
+            line("static void \(name)(const ap_uint<64> *mem, const lutforge::tf_int *x, lutforge::tf_int *y) {")
+            line("    lutforge::tf_lut_engine(mem, \(r.inputs), \(r.outputs), \(r.vectorLength), \(r.activationCentroids), \(r.weightCentroids), \(r.groupColumns), \(r.l2), "
+                 + "\(r.centroidBase)LL, \(r.codeBase)LL, \(r.rowBase)LL, \(r.requantizerBase)LL, x, \(r.lo)LL, \(r.hi)LL, \(r.tableBase == nil ? "nullptr" : "\(name)_table"), y);")
+            line("}")
+            line()
+            return
+        }
+        spatialLinear(name, lin)
+    }
+
+    /// A linear's config, arrays and a wrapper `name(mem, x, y)` around its own kernel (`mem` unused).
+    mutating func spatialLinear(_ name: String, _ lin: TransformerLinear) {
         let k = lin.kernel as! any HLSKernel
         out += k.hlsParameters(name: name, comment: "\(name): \(lin.engine)")
         let x = HLSEmitter.cType(k.inputTypes[0].storage), y = HLSEmitter.cType(k.outputType.storage)
-        line("static void \(name)(const lutforge::tf_int *x, lutforge::tf_int *y) {")
+        line("static void \(name)(const ap_uint<64> *, const lutforge::tf_int *x, lutforge::tf_int *y) {")
         line("    static \(x) in[\(lin.inputCount)];")
         line("    static \(y) out[\(lin.outputCount)];")
         line("    for (int i = 0; i < \(lin.inputCount); i++) in[i] = \(x)(x[i]);")
@@ -99,6 +126,7 @@ struct TransformerSource {
         line("#include \"lutforge/dsp_chain.h\"")
         line("#include \"lutforge/lut_linear.h\"")
         line("#include \"lutforge/transformer.h\"")
+        line("#include \"lutforge/tf_engine.h\"")
         line()
         line("using lutforge::tf_int;")
         line()
@@ -129,7 +157,7 @@ struct TransformerSource {
         if let head = d.head { linear("head", head) }
 
         let layers = d.layers.count, outWidth = d.isDecoder ? d.vocabSize : h
-        line("static const int HIDDEN = \(h), VOCAB = \(d.vocabSize), MAX_SEQUENCE = \(d.maxSequence), OUT_WIDTH = \(outWidth);")
+        line("static const int HIDDEN = \(h), VOCAB = \(d.vocabSize), MAX_SEQUENCE = \(d.maxSequence), OUT_WIDTH = \(outWidth), OFFCHIP_WORDS = \(d.offChipWords);")
         line()
         line("// The KV cache of one sequence: [layer] -> [position][kv heads * head dim] (\(d.cacheType)).")
         line("struct Session {")
@@ -138,7 +166,9 @@ struct TransformerSource {
         line("};")
         line()
         line("// The instruction stream on t tokens at the session's next positions; out: [t][OUT_WIDTH].")
-        line("static void run_tokens(Session &S, const int *ids, int t, const int *mask, std::vector<tf_int> &out) {")
+        line("// mem: the off-chip image the reused engine reads (an m_axi port).")
+        line("static void run_tokens(const ap_uint<64> *mem, Session &S, const int *ids, int t, const int *mask, std::vector<tf_int> &out) {")
+        line("    (void)mem;")
         line("    const int start = S.length;")
         line("    std::vector<tf_int> x(t * \(h)), e(t * \(h)), n(t * \(h)), q(t * \(qw)), k(t * \(kw)), v(t * \(kw)), ctx(t * \(qw)), o(t * \(h));")
         line("    std::vector<tf_int> g(t * \(f)), u(t * \(f)), a(t * \(f)), dn(t * \(h)), s(t * \(h)), visible(1), scores(MAX_SEQUENCE), ex(MAX_SEQUENCE);")
@@ -198,7 +228,7 @@ struct TransformerSource {
                 case "down": (src, sw, dst, dw) = (d.isDecoder ? "a" : "u", f, "dn", h)
                 default: (src, sw, dst, dw) = ("n", h, "out", d.vocabSize)
                 }
-                loop("\(name)(&\(src)[p * \(sw)], &\(dst)[p * \(dw)]);")
+                loop("\(name)(mem, &\(src)[p * \(sw)], &\(dst)[p * \(dw)]);")
             }
         case .rope:
             let r = d.rope!
@@ -260,6 +290,17 @@ struct TransformerSource {
             std::vector<int> ids = parse_list(ids_text);
             for (int id : ids)
                 if (id < 0 || id >= VOCAB) { std::fprintf(stderr, "token id %d is outside the vocabulary\\n", id); return 2; }
+            std::vector<ap_uint<64> > offchip;
+            if (const char *path = arg(argc, argv, "--offchip")) {
+                FILE *f = std::fopen(path, "r");
+                if (!f) { std::fprintf(stderr, "%s: cannot read the off-chip image\\n", path); return 2; }
+                char text[64];
+                while (std::fgets(text, sizeof text, f))
+                    if (text[0] != '\\n') offchip.push_back(ap_uint<64>(std::strtoull(text, nullptr, 16)));
+                std::fclose(f);
+            }
+            if (int(offchip.size()) < OFFCHIP_WORDS) { std::fprintf(stderr, "the off-chip image needs %d words (--offchip FILE)\\n", OFFCHIP_WORDS); return 2; }
+            const ap_uint<64> *mem = offchip.data();
             Session S;
             std::vector<tf_int> out;
 
@@ -269,7 +310,7 @@ struct TransformerSource {
                 const char *count_text = arg(argc, argv, "--new-tokens");
                 const int count = count_text ? std::atoi(count_text) : 1;
                 if (int(ids.size()) + count > MAX_SEQUENCE) { std::fprintf(stderr, "sequence exceeds %d tokens\\n", MAX_SEQUENCE); return 2; }
-                run_tokens(S, ids.data(), int(ids.size()), nullptr, out);
+                run_tokens(mem, S, ids.data(), int(ids.size()), nullptr, out);
                 std::vector<tf_int> last(out.end() - OUT_WIDTH, out.end());
                 for (int step = 0; step < count; step++) {
                     print_row("logits", last.data(), OUT_WIDTH);
@@ -277,7 +318,7 @@ struct TransformerSource {
                     for (int i = 1; i < OUT_WIDTH; i++) if (last[i] > last[next]) next = i;
                     std::printf("token %d\\n", next);
                     if (step + 1 < count) {
-                        run_tokens(S, &next, 1, nullptr, out);
+                        run_tokens(mem, S, &next, 1, nullptr, out);
                         last.assign(out.begin(), out.end());
                     }
                 }
@@ -290,7 +331,7 @@ struct TransformerSource {
                 const char *mask_text = arg(argc, argv, "--mask");
                 std::vector<int> mask = mask_text ? parse_list(mask_text) : std::vector<int>(ids.size(), 1);
                 if (int(ids.size()) > MAX_SEQUENCE || mask.size() != ids.size()) { std::fprintf(stderr, "bad sequence or mask\\n"); return 2; }
-                run_tokens(S, ids.data(), int(ids.size()), mask.data(), out);
+                run_tokens(mem, S, ids.data(), int(ids.size()), mask.data(), out);
                 for (size_t p = 0; p < ids.size(); p++) print_row("hidden", &out[p * OUT_WIDTH], OUT_WIDTH);
                 return 0;
             }

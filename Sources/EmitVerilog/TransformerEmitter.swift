@@ -16,7 +16,7 @@ extension VerilogEmitter {
         var t = TransformerRTL(d)
         try t.build()
         var files = t.images
-        let library = libraryFiles + ["lf_tf_norm.v", "lf_tf_rope.v", "lf_tf_attention.v"]
+        let library = libraryFiles + ["lf_tf_norm.v", "lf_tf_rope.v", "lf_tf_attention.v", "lf_tf_dsp_engine.v", "lf_tf_lut_engine.v"]
         for name in library { files[name] = try Library.text("RTL/\(name)") }
         files["\(transformerTop).v"] = t.text
         files["files.f"] = (library + ["\(transformerTop).v"]).joined(separator: "\n") + "\n"
@@ -34,6 +34,12 @@ struct TransformerRTL {
     var attention: [(name: String, id: Int)] = []
     var ops: [TransformerStep] = []
     var ids: [String: Int] = [:]
+    /// The reused engines of a temporal design and their kernel ids.
+    var engine: DSPEngineLayout?
+    var engineID = -1
+    var lutEngine: LUTEngineLayout?
+    var lutEngineID = -1
+    var hasEngine: Bool { engine != nil || lutEngine != nil }
 
     init(_ d: TransformerDesign) { self.d = d }
 
@@ -42,6 +48,9 @@ struct TransformerRTL {
         let s = String(masked, radix: 16)
         return String(repeating: "0", count: max(0, (bits + 3) / 4 - s.count)) + s
     }
+
+    /// A signed 64-bit Verilog literal.
+    static func literal64(_ v: Int) -> String { v < 0 ? "-64'sd\(v.magnitude)" : "64'sd\(v)" }
 
     func mem(_ name: String) -> String { "{MEM_DIR, \"\(name).mem\"}" }
 
@@ -118,11 +127,70 @@ struct TransformerRTL {
         return id
     }
 
+    /// The reused DSP-chain engine (RTL/lf_tf_dsp_engine.v) on the top's memory port.
+    mutating func engineInstance(_ e: DSPEngineLayout) -> Int {
+        let name = "dsp_engine"
+        images["engine_t.mem"] = (e.table.isEmpty ? [0] : e.table).map { Self.hex($0, bits: e.outputType.bits) }.joined(separator: "\n") + "\n"
+        let id = kernel(name, inBits: e.inputType.bits, outBits: e.outputType.bits)
+        let (i, o) = streams(name)
+        instances += VerilogEmitter.instance(module: "lf_tf_dsp_engine", name: name, parameters: [
+            ("MAX_IN", "\(e.maxInputs)"), ("X_BITS", "\(e.inputType.bits)"), ("ACC_BITS", "\(e.accumulator.bits)"),
+            ("M_BITS", "\(e.multiplier.bits)"), ("P_BITS", "\(e.scaled.bits)"), ("Y_BITS", "\(e.outputType.bits)"),
+            ("HALF_EVEN", e.halfEven ? "1" : "0"), ("T_COUNT", "\(max(1, e.table.count))"), ("T_FILE", mem("engine_t")),
+        ], ports: [("clk", "clk"), ("rst", "rst"), ("cfg_in", "cfg_in"), ("cfg_out", "cfg_out"), ("cfg_base", "cfg_base"),
+                   ("cfg_lo", "cfg_lo"), ("cfg_hi", "cfg_hi"), ("cfg_table", "cfg_table"), ("cfg_tbase", "cfg_tbase"),
+                   ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data), ("out_valid", o.valid), ("out_ready", o.ready),
+                   ("out_data", o.data), ("mem_req_valid", "\(name)_req_valid"), ("mem_req_addr", "\(name)_req_addr"),
+                   ("mem_req_len", "\(name)_req_len"), ("mem_rsp_valid", "mem_rsp_valid && kid == 8'd\(id)"), ("mem_rsp_data", "mem_rsp_data")])
+        return id
+    }
+
+    /// The reused LUT-linear engine (RTL/lf_tf_lut_engine.v) on the top's memory port.
+    mutating func lutEngineInstance(_ e: LUTEngineLayout) -> Int {
+        let name = "lut_engine"
+        images["lut_engine_t.mem"] = (e.table.isEmpty ? [0] : e.table).map { Self.hex($0, bits: e.outputType.bits) }.joined(separator: "\n") + "\n"
+        let id = kernel(name, inBits: e.inputType.bits, outBits: e.outputType.bits)
+        let (i, o) = streams(name)
+        instances += VerilogEmitter.instance(module: "lf_tf_lut_engine", name: name, parameters: [
+            ("MAX_IN", "\(e.maxInputs)"), ("MAX_OUT", "\(e.maxOutputs)"), ("MAX_KW", "\(e.maxWeightCentroids)"), ("X_BITS", "\(e.inputType.bits)"),
+            ("ACC_BITS", "\(e.accumulator.bits)"), ("M_BITS", "\(e.multiplier.bits)"), ("P_BITS", "\(e.scaled.bits)"), ("Y_BITS", "\(e.outputType.bits)"),
+            ("T_COUNT", "\(max(1, e.table.count))"), ("T_FILE", mem("lut_engine_t")),
+        ], ports: [("clk", "clk"), ("rst", "rst"), ("cfg_in", "lcfg_in"), ("cfg_out", "lcfg_out"), ("cfg_v", "lcfg_v"), ("cfg_ka", "lcfg_ka"),
+                   ("cfg_kw", "lcfg_kw"), ("cfg_s", "lcfg_s"), ("cfg_l2", "lcfg_l2"), ("cfg_cbase", "lcfg_cbase"), ("cfg_kbase", "lcfg_kbase"),
+                   ("cfg_rbase", "lcfg_rbase"), ("cfg_qbase", "lcfg_qbase"), ("cfg_lo", "lcfg_lo"), ("cfg_hi", "lcfg_hi"),
+                   ("cfg_table", "lcfg_table"), ("cfg_tbase", "lcfg_tbase"),
+                   ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data), ("out_valid", o.valid), ("out_ready", o.ready),
+                   ("out_data", o.data), ("mem_req_valid", "\(name)_req_valid"), ("mem_req_addr", "\(name)_req_addr"),
+                   ("mem_req_len", "\(name)_req_len"), ("mem_rsp_valid", "mem_rsp_valid && kid == 8'd\(id)"), ("mem_rsp_data", "mem_rsp_data")])
+        return id
+    }
+
+    /// The top's memory port: the engine that asks (one runs at a time).
+    var memoryPort: String {
+        let names = (engine != nil ? ["dsp_engine"] : []) + (lutEngine != nil ? ["lut_engine"] : [])
+        var s = ""
+        for n in names { s += "    wire \(n)_req_valid;\n    wire [31:0] \(n)_req_addr, \(n)_req_len;\n" }
+        guard let first = names.first else { return "    assign mem_req_valid = 1'b0;\n    assign mem_req_addr = 32'd0;\n    assign mem_req_len = 32'd0;\n" }
+        s += "    assign mem_req_valid = \(names.map { "\($0)_req_valid" }.joined(separator: " || "));\n"
+        if names.count == 2 {
+            s += "    assign mem_req_addr = lut_engine_req_valid ? lut_engine_req_addr : dsp_engine_req_addr;\n"
+            s += "    assign mem_req_len = lut_engine_req_valid ? lut_engine_req_len : dsp_engine_req_len;\n"
+        } else {
+            s += "    assign mem_req_addr = \(first)_req_addr;\n    assign mem_req_len = \(first)_req_len;\n"
+        }
+        return s
+    }
+
     mutating func build() throws {
-        // One instance per kernel the steps name, in the design's order.
+        engine = d.dspEngine
+        lutEngine = d.lutEngine
+        if let e = engine { engineID = engineInstance(e) }
+        if let e = lutEngine { lutEngineID = lutEngineInstance(e) }
+        // One instance per kernel the steps name, in the design's order; the engine's linears share it.
         for (name, k) in d.stepKernels {
             switch k {
-            case let .linear(lin): ids[name] = linear(name, lin)
+            case let .linear(lin):
+                ids[name] = engine?.region(name) != nil ? engineID : lutEngine?.region(name) != nil ? lutEngineID : linear(name, lin)
             case let .norm(n, j): ids[name] = norm(name, n, output: j)
             case let .rope(heads): ids[name] = rope(name, heads: heads)
             case let .attention(a): ids[name] = attentionKernel(name, a)
@@ -169,7 +237,14 @@ struct TransformerRTL {
             output wire         out_valid,
             input  wire         out_ready,
             output wire [15:0]  out_data,
-            output reg          done
+            output reg          done,
+            // Off-chip memory (weights of the reused engine): a burst of mem_req_len 64-bit words at
+            // word address mem_req_addr, accepted when asked; its words arrive on mem_rsp_*.
+            output wire         mem_req_valid,
+            output wire [31:0]  mem_req_addr,
+            output wire [31:0]  mem_req_len,
+            \(!hasEngine ? "/* verilator lint_off UNUSEDSIGNAL */\n    " : "")input  wire         mem_rsp_valid,
+            input  wire [63:0]  mem_rsp_data\(!hasEngine ? "\n    /* verilator lint_on UNUSEDSIGNAL */" : "")
         );
             localparam integer T = \(t), H = \(h), OUT_W = \(outWidth);
 
@@ -204,6 +279,16 @@ struct TransformerRTL {
 
         """
         if d.rope != nil { s += "    wire [\(pb - 1):0] rope_pos = start[\(pb - 1):0] + p[\(pb - 1):0];\n" }
+        if engine != nil {
+            s += "    // The reused DSP engine's configuration, set with each of its operations.\n"
+            s += "    reg [31:0] cfg_in, cfg_out, cfg_base, cfg_tbase;\n    reg signed [63:0] cfg_lo, cfg_hi;\n    reg cfg_table;\n"
+        }
+        if lutEngine != nil {
+            s += "    // The reused LUT engine's configuration, set with each of its operations.\n"
+            s += "    reg [31:0] lcfg_in, lcfg_out, lcfg_ka, lcfg_kw, lcfg_s, lcfg_cbase, lcfg_kbase, lcfg_rbase, lcfg_qbase, lcfg_tbase;\n"
+            s += "    reg [2:0] lcfg_v;\n    reg signed [63:0] lcfg_lo, lcfg_hi;\n    reg lcfg_l2, lcfg_table;\n"
+        }
+        s += memoryPort
         s += instances
         // Buffer read (combinational) by id and address, and the kernels' muxed output.
         let buffers = TransformerBuffer.allCases
@@ -276,6 +361,16 @@ struct TransformerRTL {
             case let .stream(name, src, width, dst, outWidth, chunks):
                 let kernel = ids[name]!
                 body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(src)); dst <= 4'd\(bufID(dst)); w_in <= \(width); w_out <= \(outWidth); chunks <= \(chunks); state <= S_FEED;"
+                if let r = engine?.region(name) {
+                    body += " cfg_in <= \(r.inputs); cfg_out <= \(r.outputs); cfg_base <= \(r.base); cfg_lo <= \(Self.literal64(r.lo)); cfg_hi <= \(Self.literal64(r.hi));"
+                        + " cfg_table <= 1'b\(r.tableBase == nil ? 0 : 1); cfg_tbase <= \(r.tableBase ?? 0);"
+                }
+                if let r = lutEngine?.region(name) {
+                    body += " lcfg_in <= \(r.inputs); lcfg_out <= \(r.outputs); lcfg_v <= \(r.vectorLength); lcfg_ka <= \(r.activationCentroids);"
+                        + " lcfg_kw <= \(r.weightCentroids); lcfg_s <= \(r.groupColumns); lcfg_l2 <= 1'b\(r.l2 ? 1 : 0); lcfg_cbase <= \(r.centroidBase);"
+                        + " lcfg_kbase <= \(r.codeBase); lcfg_rbase <= \(r.rowBase); lcfg_qbase <= \(r.requantizerBase);"
+                        + " lcfg_lo <= \(Self.literal64(r.lo)); lcfg_hi <= \(Self.literal64(r.hi)); lcfg_table <= 1'b\(r.tableBase == nil ? 0 : 1); lcfg_tbase <= \(r.tableBase ?? 0);"
+                }
             case let .append(name, width):
                 let kernel = ids[name]!
                 body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(.k)); w_in <= \(width); chunks <= 1; state <= S_APPEND;"
@@ -284,7 +379,7 @@ struct TransformerRTL {
                 body = "kid <= 8'd\(kernel); src <= 4'd\(bufID(.q)); dst <= 4'd\(bufID(.ctx)); w_in <= \(width); w_out <= \(width); chunks <= 1; is_query <= 1'b1; causal <= 1'b\(causal ? 1 : 0); state <= S_FEED;"
             case let .elementwise(a, b, dst, width, product, ma, mb, cc, sh, lo, hi):
                 body = "src <= 4'd\(bufID(a)); src_b <= 4'd\(bufID(b)); dst <= 4'd\(bufID(dst)); w_in <= \(width); e_product <= 1'b\(product ? 1 : 0); "
-                    + "e_ma <= \(ma); e_mb <= \(mb); e_c <= 64'sd\(cc); e_s <= \(sh); e_lo <= -64'sd\(-lo); e_hi <= 64'sd\(hi); state <= S_ELEM;"
+                    + "e_ma <= \(ma); e_mb <= \(mb); e_c <= \(Self.literal64(cc)); e_s <= \(sh); e_lo <= \(Self.literal64(lo)); e_hi <= \(Self.literal64(hi)); state <= S_ELEM;"
             case let .embed(dst):
                 body = "dst <= 4'd\(bufID(dst)); state <= S_EMBED;"
             case .output:

@@ -1,8 +1,9 @@
 // The cycle model of the transformer RTL engine (rtl/lutforge_transformer.v): the sequencer's
 // steps (TransformerDesign.steps) with each kernel's latency, from the first cycle after `go`
 // to the cycle that raises `done`. Linears take their latency from the handshake replay of
-// their own kernel (Program.timing); the lf_tf_* kernels' counts follow their RTL. Weights and
-// tables are on chip (no off-chip memory model yet).
+// their own kernel (Program.timing); the lf_tf_* kernels' counts follow their RTL. Linears on
+// the reused engine of a temporal design (RTL/lf_tf_dsp_engine.v) read their words through
+// the off-chip memory model (HardwareIR.MemoryModel), which the harnesses implement.
 import HardwareIR
 
 public enum TransformerCycleModel {
@@ -20,14 +21,31 @@ public enum TransformerCycleModel {
         return qw + a.heads * perHead + qw
     }
 
-    /// Cycles of a run on `tokens` tokens after `start` cached ones (`mask`: per position, 1 = attend).
-    public static func runCycles(_ d: TransformerDesign, tokens t: Int, start: Int, mask: [Int]? = nil) throws -> Int {
+    /// Cycles of one token through the reused engine on linear `r`: its inputs, the request, the
+    /// memory's latency, its words at the memory's interval, then 3 requantizer stages and the drain.
+    public static func engineLatency(_ r: DSPEngineLayout.Region, memory: MemoryModel) -> Int {
+        r.inputs + memory.latency + (r.words - 1) * memory.interval + 5
+    }
+
+    /// Cycles of one token through the reused LUT engine on linear `r`: its inputs, then each burst
+    /// (its request cycle, the memory's latency, its words at the interval), then 3 requantizer
+    /// stages and the drain. The bursts' lengths do not depend on the data, so neither do the cycles.
+    public static func lutEngineLatency(_ r: LUTEngineLayout.Region, memory: MemoryModel) -> Int {
+        r.inputs + r.burstLengths.reduce(0) { $0 + 1 + memory.latency + ($1 - 1) * memory.interval } + 4
+    }
+
+    /// Cycles of a run on `tokens` tokens after `start` cached ones (`mask`: per position, 1 = attend),
+    /// with the engine's words served by `memory`.
+    public static func runCycles(_ d: TransformerDesign, tokens t: Int, start: Int, mask: [Int]? = nil, memory: MemoryModel = .standard) throws -> Int {
         var kernels: [String: TransformerStepKernel] = [:]
         for (name, k) in d.stepKernels { kernels[name] = k }
         var linearLatency: [String: Int] = [:]
+        let engine = d.dspEngine, lutEngine = d.lutEngine
         func latency(_ name: String, width: Int) throws -> Int {
             switch kernels[name]! {
             case let .linear(lin):
+                if let r = engine?.region(name) { return engineLatency(r, memory: memory) }
+                if let r = lutEngine?.region(name) { return lutEngineLatency(r, memory: memory) }
                 if let l = linearLatency[name] { return l }
                 let k = lin.kernel
                 let p = Program(name: name, sourceFile: name, inputType: k.inputTypes[0], chain: [(name, [], k)],
@@ -64,9 +82,9 @@ public enum TransformerCycleModel {
     }
 
     /// Cycles of a greedy generation: the prefill of `prompt` tokens, then each decode step.
-    public static func generationCycles(_ d: TransformerDesign, prompt: Int, count: Int) throws -> [Int] {
-        var out = [try runCycles(d, tokens: prompt, start: 0)]
-        for step in 1..<max(1, count) { out.append(try runCycles(d, tokens: 1, start: prompt + step - 1)) }
+    public static func generationCycles(_ d: TransformerDesign, prompt: Int, count: Int, memory: MemoryModel = .standard) throws -> [Int] {
+        var out = [try runCycles(d, tokens: prompt, start: 0, memory: memory)]
+        for step in 1..<max(1, count) { out.append(try runCycles(d, tokens: 1, start: prompt + step - 1, memory: memory)) }
         return out
     }
 }

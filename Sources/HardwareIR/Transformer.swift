@@ -263,6 +263,8 @@ public struct TransformerDesign: Sendable {
     public var outputScale: Double
     /// KV cache element types (int8 at the layer's k and v scales).
     public var cacheType: IntType
+    /// Linears on the reused off-chip-fed engine (temporal) or one instance each (spatial).
+    public var mapping: TransformerMapping = .temporal
 
     public init(name: String, isDecoder: Bool, hiddenSize: Int, vocabSize: Int, heads: Int, kvHeads: Int, headDim: Int, maxSequence: Int,
                 embedding: [Int], embeddingType: IntType, positionEmbedding: [Int]?, typeEmbedding: [Int]?, embeddingNorm: NormKernel?,

@@ -21,6 +21,8 @@ public struct TransformerOptions: Sendable {
     public var calibration: [[Int]] = []
     /// Seed of the random calibration and of k-means.
     public var seed: UInt64 = 1
+    /// Temporal: the int8 DSP linears share one engine fed from off-chip memory; spatial: an instance each.
+    public var mapping: TransformerMapping = .temporal
 
     public init() {}
 
@@ -45,7 +47,8 @@ public enum TransformerLowering {
     /// Lowers `model` (read from `file`) to integers.
     public static func lower(_ model: TransformerFloat, file: String, options: TransformerOptions) throws -> (design: TransformerDesign, notes: [String]) {
         var b = Builder(model: model, file: file, options: options)
-        let design = try b.build()
+        var design = try b.build()
+        design.mapping = options.mapping
         return (design, b.notes)
     }
 

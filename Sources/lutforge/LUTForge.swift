@@ -100,6 +100,7 @@ struct Compile: ParsableCommand {
     @Option(name: .short, help: "The design directory to create or replace.") var output: String
     @Option(help: "Transformers: longest sequence the KV cache and RoPE tables hold.") var maxSequence: Int = 64
     @Option(help: "Transformers: keep only the first N layers.") var layers: Int?
+    @Option(help: "Transformers: temporal (int8 DSP linears on one reused engine, weights off chip) or spatial (an instance per linear, weights on chip).") var mapping: String = "temporal"
     @OptionGroup var kernel: KernelFlags
     @Option(help: "YAML config with global and per-layer options (see docs/config.md).") var config: String?
     @Option(help: "Calibration inputs (.npy); default: the config's, else X_calib.npy beside the model, else seeded samples. Transformers: token id sequences, one per line.") var calibration: String?
@@ -133,6 +134,7 @@ extension Compile {
         o.seed = seed
         o.maxSequence = maxSequence
         o.layers = layers
+        o.mapping = try Driver.parseMapping(mapping)
         return o
     }
 
@@ -173,7 +175,8 @@ extension Verify {
         if simulators.contains("icarus") { print("note: icarus skipped: it takes minutes on a whole transformer (`lutforge generate CHECKPOINT --simulators icarus` runs it)") }
         print("\(d.name): \(design) equals a fresh compile of \(compile.model)")
         if d.isDecoder {
-            let result = attempt { try Driver.generate(compiled, prompt: ids, count: newTokens, simulators: sims, directory: design) }
+            let mem = attempt { try memory.model() }
+            let result = attempt { try Driver.generate(compiled, prompt: ids, count: newTokens, simulators: sims, directory: design, memory: mem) }
             print("prompt: \(ids.map(String.init).joined(separator: ","))")
             for line in result.lines { print(line) }
             if !result.agree { Foundation.exit(1) }
@@ -204,6 +207,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Drop valid/ready at random with this seed in Verilator (tests back-pressure).") var stall: Int?
     @Option(help: "Transformers: prompt token ids (default: seeded random, 8 tokens).") var promptIds: String?
     @Option(help: "Transformers: greedy tokens to generate.") var newTokens: Int = 8
+    @OptionGroup(title: "Transformers: the off-chip memory model") var memory: MemoryFlags
 
     func run() {
         if let source = attempt({ try Driver.transformerSource(design) }) { return verifyTransformer(source) }
@@ -414,6 +418,7 @@ struct TransformerFlags: ParsableArguments {
     @Option(help: "Calibration token sequences, one per line; default 4 seeded random sequences of 16 tokens.") var calibration: String?
     @Option(help: "Seed of the calibration and k-means.") var seed: UInt64 = 1
     @Option(help: "Keep only the first N layers.") var layers: Int?
+    @Option(help: "temporal (int8 DSP linears on one reused engine, weights off chip) or spatial (an instance per linear, weights on chip).") var mapping: String = "temporal"
 
     func options(checkpoint: String, maxSequence: Int) throws -> TransformerCompileOptions {
         var o = TransformerCompileOptions(checkpoint: checkpoint)
@@ -423,8 +428,17 @@ struct TransformerFlags: ParsableArguments {
         o.calibration = calibration
         o.seed = seed
         o.layers = layers
+        o.mapping = try Driver.parseMapping(mapping)
         return o
     }
+}
+
+/// The off-chip memory the simulation harnesses model for the reused engine's weights.
+struct MemoryFlags: ParsableArguments {
+    @Option(help: "Off-chip memory: cycles from a burst request to its first 64-bit word.") var memLatency: Int = MemoryModel.standard.latency
+    @Option(help: "Off-chip memory: cycles between words (bandwidth 8/N bytes per cycle).") var memInterval: Int = MemoryModel.standard.interval
+
+    func model() throws -> MemoryModel { try Driver.memoryModel(latency: memLatency, interval: memInterval) }
 }
 
 struct Generate: ParsableCommand {
@@ -437,16 +451,18 @@ struct Generate: ParsableCommand {
     @OptionGroup var transformer: TransformerFlags
     @Option(help: "Longest sequence the KV cache holds.") var maxSequence: Int = 64
     @Option(help: "Comma-separated engines besides the Swift engine: verilator, icarus (slow), csim, or none.") var simulators: String = "verilator,csim"
+    @OptionGroup var memory: MemoryFlags
 
     func run() {
         let o = attempt { try transformer.options(checkpoint: checkpoint, maxSequence: maxSequence) }
+        let mem = attempt { try memory.model() }
         let prompt = attempt { try Driver.parseIDs(promptIds) }
         guard newTokens >= 1 else { fail(UsageError("--new-tokens must be at least 1, got \(newTokens)")) }
         let compiled = attempt { try Driver.compileTransformer(o) }
         for note in compiled.notes { print("note: \(note)") }
         for line in Driver.transformerPlan(compiled.design) { print(line) }
         let engines = simulators == "none" ? [] : simulators.split(separator: ",").map(String.init)
-        let result = attempt { try Driver.generate(compiled, prompt: prompt, count: newTokens, simulators: engines) }
+        let result = attempt { try Driver.generate(compiled, prompt: prompt, count: newTokens, simulators: engines, memory: mem) }
         for line in result.lines { print(line) }
         if !result.agree { Foundation.exit(1) }
     }
