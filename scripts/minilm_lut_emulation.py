@@ -5,8 +5,9 @@ scheme (per-position activation codebooks, per position and column-group weight 
 k-means in numpy on the calibration sentences of scripts/minilm_fidelity.py; the table is the
 exact float product unless tbits is set), everything else stays float, and the mean-pooled
 embeddings of the 64 evaluation sentences are compared with the float model's (cosine).
-Configurations: the input quantized to 8 or 16 bits or kept float, and a GPTQ-style weight
-compensation. About 5 minutes per configuration on 2 cores.
+Configurations: the input quantized to 8 or 16 bits or kept float, a GPTQ-style weight
+compensation, and 8-bit table entries with one scale over all positions (as LUTForge's
+tables are) or one per position. About 5 minutes per configuration on 2 cores.
 
     .deps/venv/bin/python scripts/minilm_lut_emulation.py
 """
@@ -85,6 +86,7 @@ def build(n, W, b, xcal, cfg):
             for g in range(0, nout, S):
                 rows = slice(g, min(g + S, nout))
                 c, a = kmeans(W[rows, cols], kw); Wq[rows, cols] = c[a]
+    posmax = [np.abs(C[p] @ Wq[:, p*v:(p+1)*v].T).max() * sx + 1e-12 for p in range(P)]
     def fwd(x):
         xx = q(x)
         out = np.zeros((len(x), nout))
@@ -93,9 +95,12 @@ def build(n, W, b, xcal, cfg):
             a = ((xx[:, None, p*v:(p+1)*v] - C[p][None]) ** 2).sum(-1).argmin(1)
             contrib = (C[p][a] @ Wq[:, p*v:(p+1)*v].T) * sx  # [T, nout]
             parts.append(contrib)
-        if tbits:
+        if tbits and cfg.get("perpos"):
+            # one power-of-two-free scale per position (the entries' own range; over the calibration-fitted tables)
+            parts = [np.round(pp / (Mp / (2 ** (tbits - 1) - 1))) * (Mp / (2 ** (tbits - 1) - 1)) for pp, Mp in zip(parts, posmax)]
+        elif tbits:
             # entries = per-position contributions quantized with one scale per group over all positions
-            M = max(np.abs(pp).max() for pp in parts) + 1e-12
+            M = max(posmax) + 1e-12
             st = M / (2 ** (tbits - 1) - 1)
             parts = [np.round(pp / st) * st for pp in parts]
         return sum(parts) + b
@@ -118,5 +123,7 @@ for name, cfg in [("defaults, i8 in, float table", base),
                   ("i16 in", {**base, "xbits": 16}),
                   ("float in", {**base, "xbits": 0}),
                   ("i8, gptq", {**base, "mode": "gptq"}),
+                  ("tbits 8, one scale over all positions", {**base, "tbits": 8}),
+                  ("tbits 8, one scale per position", {**base, "tbits": 8, "perpos": True}),
                   ]:
     print(f"{name}: {run(cfg):.4f}", flush=True)
