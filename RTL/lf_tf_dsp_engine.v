@@ -8,8 +8,9 @@
 // 8 int8 weights, each word multiplied with 8 inputs and added to the accumulator (8 DSP
 // slices). A column's accumulator then goes through the requantizer of docs/numerics.md:
 // acc*M (one stage), lf_round_clamp (one stage), the clamp to [cfg_lo, cfg_hi] and the
-// optional activation table (one stage), and is presented until taken.
-// Every width is the widest of the served linears' proven types (DSPEngineLayout).
+// optional activation table (one stage), and is presented until taken (lf_tf_engine_out,
+// shared with lf_tf_lut_engine). Every width is the widest of the served linears' proven
+// types (DSPEngineLayout). Uses lf_tf_engine_out, lf_round_clamp.
 //
 // Timing: LOAD cfg_in cycles, REQ one; the words arrive as the memory delivers them (the
 // engine never stalls them); a column's output is valid 3 cycles after its last word.
@@ -39,9 +40,9 @@ module lf_tf_dsp_engine #(
     input  wire                     in_valid,
     output wire                     in_ready,
     input  wire [X_BITS-1:0]        in_data,
-    output reg                      out_valid,
+    output wire                     out_valid,
     input  wire                     out_ready,
-    output reg  [Y_BITS-1:0]        out_data,
+    output wire [Y_BITS-1:0]        out_data,
     output wire                     mem_req_valid,
     output wire [31:0]              mem_req_addr,
     output wire [31:0]              mem_req_len,
@@ -50,7 +51,6 @@ module lf_tf_dsp_engine #(
 );
     localparam integer XD = ((MAX_IN + 7) / 8) * 8;
     localparam integer XW = $clog2(XD);
-    localparam integer TW = (T_COUNT > 1) ? $clog2(T_COUNT) : 1;
     localparam integer PR = X_BITS + 8;    // one product
     localparam [1:0] S_LOAD = 2'd0, S_REQ = 2'd1, S_STREAM = 2'd2;
 
@@ -87,42 +87,20 @@ module lf_tf_dsp_engine #(
     wire signed [ACC_BITS-1:0] word_sum = term[0] + term[1] + term[2] + term[3] + term[4] + term[5] + term[6] + term[7];
     wire signed [ACC_BITS-1:0] acc_next = acc + word_sum;
 
-    // Requantizer stages: fin -> scaled -> r -> out.
+    // The column's accumulator and requantizer, into the shared output side (lf_tf_engine_out).
     reg signed [ACC_BITS-1:0] fin;
-    reg fin_v, scaled_v, r_v;
-    reg signed [P_BITS-1:0] scaled, c_r;
-    wire signed [P_BITS-2:0] r;
-    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(P_BITS), .S_BITS(6), .R_BITS(P_BITS - 1), .R_SIGNED(1), .R_NARROW(0), .HALF_EVEN(HALF_EVEN))
-        u_round (.clk(clk), .scaled(scaled), .c(c_r), .s(s_reg), .r(r));
-    wire signed [63:0] r64 = {{(65-P_BITS){r[P_BITS-2]}}, r};
-    wire signed [63:0] y = (r64 < cfg_lo) ? cfg_lo : (r64 > cfg_hi) ? cfg_hi : r64;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] t_at = {32'd0, cfg_tbase} + (y - cfg_lo);
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg signed [Y_BITS-1:0] table_rom [0:T_COUNT-1];
-    initial $readmemh(T_FILE, table_rom);
+    reg fin_v;
+    lf_tf_engine_out #(.ACC_BITS(ACC_BITS), .M_BITS(M_BITS), .P_BITS(P_BITS), .Y_BITS(Y_BITS), .HALF_EVEN(HALF_EVEN),
+                       .T_COUNT(T_COUNT), .T_FILE(T_FILE))
+        u_out (.clk(clk), .rst(rst), .fin_v(fin_v), .fin(fin), .m(m_reg), .c(c_word), .s(s_reg), .lo(cfg_lo), .hi(cfg_hi),
+               .table_en(cfg_table), .tbase(cfg_tbase), .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));
 
     always @(posedge clk) begin
         fin_v <= 1'b0;
-        scaled_v <= fin_v;
-        r_v <= scaled_v;
-        if (fin_v) begin
-            scaled <= {{(P_BITS-ACC_BITS){fin[ACC_BITS-1]}}, fin} * {{(P_BITS-M_BITS){1'b0}}, m_reg};
-            c_r <= c_word;
-        end
-        if (r_v) begin
-            out_data <= cfg_table ? table_rom[t_at[TW-1:0]] : y[Y_BITS-1:0];
-            out_valid <= 1'b1;
-        end else if (out_ready) begin
-            out_valid <= 1'b0;
-        end
         if (rst) begin
             state <= S_LOAD;
             xi <= 32'd0;
-            out_valid <= 1'b0;
             fin_v <= 1'b0;
-            scaled_v <= 1'b0;
-            r_v <= 1'b0;
         end else begin
             case (state)
                 S_LOAD: if (in_valid) begin

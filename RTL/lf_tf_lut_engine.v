@@ -9,8 +9,9 @@
 // "LUT-linear layer"); for each column group the table row of that centroid (16-bit
 // entries, 4 per word) and the group's codes (8 per word), each code adding its entry to
 // its column's accumulator (8 per cycle); last, per column its bias, offset C and {S, M}
-// words, and the requantizer of lf_tf_dsp_engine (acc*M, lf_round_clamp, the clamp, the
-// optional table). Every width is the widest of the served linears' proven types.
+// words, and the requantizer of lf_tf_dsp_engine (lf_tf_engine_out: acc*M, lf_round_clamp,
+// the clamp, the optional table). Every width is the widest of the served linears' proven
+// types. Uses lf_tf_engine_out, lf_round_clamp.
 //
 // Timing: LOAD cfg_in cycles; each burst 1 request cycle, then its words as the memory
 // delivers them, the next request the cycle after its last word; the last output 3 cycles
@@ -49,9 +50,9 @@ module lf_tf_lut_engine #(
     input  wire                     in_valid,
     output wire                     in_ready,
     input  wire [X_BITS-1:0]        in_data,
-    output reg                      out_valid,
+    output wire                     out_valid,
     input  wire                     out_ready,
-    output reg  [Y_BITS-1:0]        out_data,
+    output wire [Y_BITS-1:0]        out_data,
     output wire                     mem_req_valid,
     output reg  [31:0]              mem_req_addr,
     output reg  [31:0]              mem_req_len,
@@ -64,7 +65,6 @@ module lf_tf_lut_engine #(
     localparam integer OD = 1 << OW;
     localparam integer RW = $clog2(MAX_KW + 4);
     localparam integer RD = 1 << RW;
-    localparam integer TW = (T_COUNT > 1) ? $clog2(T_COUNT) : 1;
     localparam integer D_BITS = 40;
     localparam [3:0] S_LOAD = 4'd0, S_CREQ = 4'd1, S_CWAIT = 4'd2, S_RREQ = 4'd3, S_RWAIT = 4'd4, S_KREQ = 4'd5, S_KWAIT = 4'd6,
                      S_QREQ = 4'd7, S_QWAIT = 4'd8;
@@ -173,24 +173,16 @@ module lf_tf_lut_engine #(
         end
     endgenerate
 
-    // Requantizer stages: fin -> scaled -> r -> out (as lf_tf_dsp_engine).
+    // The column's accumulator and requantizer, into the shared output side (lf_tf_engine_out).
     reg signed [ACC_BITS-1:0] bias_r, fin;
     reg [P_BITS-1:0] c_word;
     reg [M_BITS-1:0] m_reg;
     reg [5:0] s_reg;
-    reg fin_v, scaled_v, r_v;
-    reg signed [P_BITS-1:0] scaled, c_r;
-    wire signed [P_BITS-2:0] r;
-    lf_round_clamp #(.P_BITS(P_BITS), .C_BITS(P_BITS), .S_BITS(6), .R_BITS(P_BITS - 1), .R_SIGNED(1), .R_NARROW(0), .HALF_EVEN(0))
-        u_round (.clk(clk), .scaled(scaled), .c(c_r), .s(s_reg), .r(r));
-    wire signed [63:0] r64 = {{(65-P_BITS){r[P_BITS-2]}}, r};
-    wire signed [63:0] y = (r64 < cfg_lo) ? cfg_lo : (r64 > cfg_hi) ? cfg_hi : r64;
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [63:0] t_at = {32'd0, cfg_tbase} + (y - cfg_lo);
-    wire [31:0] qn = qcol;
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg signed [Y_BITS-1:0] table_rom [0:T_COUNT-1];
-    initial $readmemh(T_FILE, table_rom);
+    reg fin_v;
+    lf_tf_engine_out #(.ACC_BITS(ACC_BITS), .M_BITS(M_BITS), .P_BITS(P_BITS), .Y_BITS(Y_BITS), .HALF_EVEN(0),
+                       .T_COUNT(T_COUNT), .T_FILE(T_FILE))
+        u_out (.clk(clk), .rst(rst), .fin_v(fin_v), .fin(fin), .m(m_reg), .c(c_word), .s(s_reg), .lo(cfg_lo), .hi(cfg_hi),
+               .table_en(cfg_table), .tbase(cfg_tbase), .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));
 
     integer j;
     // Row words land 4 entries at a time.
@@ -206,25 +198,10 @@ module lf_tf_lut_engine #(
     endgenerate
     always @(posedge clk) begin
         fin_v <= 1'b0;
-        scaled_v <= fin_v;
-        r_v <= scaled_v;
-        if (fin_v) begin
-            scaled <= {{(P_BITS-ACC_BITS){fin[ACC_BITS-1]}}, fin} * {{(P_BITS-M_BITS){1'b0}}, m_reg};
-            c_r <= c_word;
-        end
-        if (r_v) begin
-            out_data <= cfg_table ? table_rom[t_at[TW-1:0]] : y[Y_BITS-1:0];
-            out_valid <= 1'b1;
-        end else if (out_ready) begin
-            out_valid <= 1'b0;
-        end
         if (rst) begin
             state <= S_LOAD;
             xi <= 32'd0;
-            out_valid <= 1'b0;
             fin_v <= 1'b0;
-            scaled_v <= 1'b0;
-            r_v <= 1'b0;
         end else begin
             case (state)
                 S_LOAD: if (in_valid) begin
@@ -283,7 +260,7 @@ module lf_tf_lut_engine #(
                             default: begin
                                 m_reg <= mem_rsp_data[M_BITS-1:0];
                                 s_reg <= mem_rsp_data[37:32];
-                                fin <= acc[qn[OW-1:0]] + bias_r;
+                                fin <= acc[qcol[OW-1:0]] + bias_r;
                                 fin_v <= 1'b1;
                                 qcol <= qcol + 32'd1;
                             end

@@ -16,7 +16,7 @@ extension VerilogEmitter {
         var t = TransformerRTL(d)
         try t.build()
         var files = t.images
-        let library = libraryFiles + ["lf_tf_norm.v", "lf_tf_rope.v", "lf_tf_attention.v", "lf_tf_dsp_engine.v", "lf_tf_lut_engine.v"]
+        let library = libraryFiles + ["lf_tf_norm.v", "lf_tf_rope.v", "lf_tf_attention.v", "lf_tf_engine_out.v", "lf_tf_dsp_engine.v", "lf_tf_lut_engine.v"]
         for name in library { files[name] = try Library.text("RTL/\(name)") }
         files["\(transformerTop).v"] = t.text
         files["files.f"] = (library + ["\(transformerTop).v"]).joined(separator: "\n") + "\n"
