@@ -39,10 +39,14 @@ extension HLSEmitter {
 /// The text of transformer.cpp.
 struct TransformerSource {
     let d: TransformerDesign
+    /// The reused engines, read once.
+    let dspEngine: DSPEngineLayout?
+    let lutEngine: LUTEngineLayout?
     var out = ""
 
     init(_ d: TransformerDesign) {
         self.d = d
+        (dspEngine, lutEngine) = (d.dspEngine, d.lutEngine)
         emit()
     }
 
@@ -58,8 +62,7 @@ struct TransformerSource {
 
     /// A linear's wrapper `name(mem, x, y)`: the reused engine on its words in `mem`, or its own kernel.
     mutating func linear(_ name: String, _ lin: TransformerLinear) {
-        if let r = d.dspEngine?.region(name) {
-            let e = d.dspEngine!
+        if let e = dspEngine, let r = e.region(name) {
             if let b = r.tableBase, case let .dsp(k) = lin, let t = k.table { array("\(name)_table", Array(e.table[b..<b + t.values.count])) }
             line("// \(name): \(lin.inputCount)->\(lin.outputCount) on the reused DSP engine, words \(r.base)..<\(r.base + r.words) of the off-chip image")
             line("static void \(name)(const ap_uint<64> *mem, const lutforge::tf_int *x, lutforge::tf_int *y) {")
@@ -68,8 +71,7 @@ struct TransformerSource {
             line()
             return
         }
-        if let r = d.lutEngine?.region(name) {
-            let e = d.lutEngine!
+        if let e = lutEngine, let r = e.region(name) {
             if let b = r.tableBase, case let .lut(k) = lin, let t = k.table { array("\(name)_table", Array(e.table[b..<b + t.values.count])) }
             line("// \(name): \(lin.inputCount)->\(lin.outputCount) on the reused LUT engine, words \(r.centroidBase)..<\(r.end) of the off-chip image")
             line("static void \(name)(const ap_uint<64> *mem, const lutforge::tf_int *x, lutforge::tf_int *y) {")

@@ -78,7 +78,6 @@ public struct DSPEngineLayout: Sendable {
     public var inputType: IntType
     public var accumulator: IntType
     public var multiplier: IntType
-    public var shift: IntType
     public var scaled: IntType
     public var outputType: IntType
     public var halfEven: Bool
@@ -127,18 +126,14 @@ extension TransformerDesign {
             regions.append((name, r))
             base += r.words
         }
-        func widest(_ types: [IntType]) -> IntType { IntType(signed: types.contains { $0.signed }, bits: types.map(\.bits).max()!) }
         let ks = kernels.map(\.1)
-        // The output: every clamp bound and table entry, signed (the sequencer sign-extends).
-        let los = regions.map(\.1.lo) + table, his = regions.map(\.1.hi) + table
-        let input = widest(ks.map(\.input)), output = IntType.signedFitting(los.min()!, his.max()!)!
+        let input = EngineWidths.widest(ks.map(\.input))
         // Wider than one product (int8 × input) with guard bits, as each linear's own accumulator is.
-        let accumulator = IntType.int(max(widest(ks.map(\.accumulator)).bits, input.bits + DSPEngineLayout.weightBits + 2))
-        let multiplier = IntType.uint(max(1, ks.flatMap { $0.requantizers.map { Arith.indexBits($0.multiplier + 1) } }.max() ?? 1))
-        // acc·M + C of every linear, and room for the accumulator, the multiplier and the clamp bounds (RTL/lf_round_clamp.v).
-        let scaled = IntType.int(max(widest(ks.map(\.scaled)).bits, accumulator.bits + 1, multiplier.bits + 2, output.bits + 2))
+        let accumulator = IntType.int(max(EngineWidths.widest(ks.map(\.accumulator)).bits, input.bits + DSPEngineLayout.weightBits + 2))
+        let (multiplier, scaled, output) = EngineWidths.outputSide(accumulator: accumulator, requantizers: ks.flatMap(\.requantizers),
+                                                                  scaled: ks.map(\.scaled), ranges: regions.map { ($0.1.lo, $0.1.hi) }, table: table)
         return DSPEngineLayout(regions: regions, table: table, inputType: input, accumulator: accumulator, multiplier: multiplier,
-                               shift: .uint(6), scaled: scaled, outputType: output, halfEven: halfEven,
+                               scaled: scaled, outputType: output, halfEven: halfEven,
                                maxInputs: ks.map(\.inputCount).max()!, words: base)
     }
 
@@ -225,21 +220,17 @@ public struct LUTEngineLayout: Sendable {
         /// Columns of group `g`.
         public func columns(_ g: Int) -> Int { min(groupColumns, outputs - g * groupColumns) }
         public var end: Int { requantizerBase + 3 * outputs }
-        /// The bursts of one token, in order: (address, words).
-        public func bursts(row: (Int, Int) -> Int) -> [(Int, Int)] {
-            var out: [(Int, Int)] = []
-            for p in 0..<positions {
-                out.append((centroidBase + p * centroidWords, centroidWords))
-                for g in 0..<groups {
-                    out.append((rowBase + ((p * groups + g) * activationCentroids + row(p, g)) * rowWords, rowWords))
-                    out.append((codeBase + (p * groups + g) * codeWords, Arith.ceilDiv(columns(g), 8)))
-                }
+        /// The words of each burst of one token, in order: per position its centroids, then per
+        /// group the chosen row and the group's codes; last the requantizers. The lengths do not
+        /// depend on the data (the row's address does).
+        public var burstLengths: [Int] {
+            var out: [Int] = []
+            for _ in 0..<positions {
+                out.append(centroidWords)
+                for g in 0..<groups { out += [rowWords, Arith.ceilDiv(columns(g), 8)] }
             }
-            out.append((requantizerBase, 3 * outputs))
-            return out
+            return out + [3 * outputs]
         }
-        /// The burst lengths of one token (they do not depend on the data).
-        public var burstLengths: [Int] { bursts { _, _ in 0 }.map(\.1) }
     }
 
     public var regions: [(name: String, region: Region)]
@@ -287,13 +278,12 @@ extension TransformerDesign {
             regions.append((name, r))
             at = r.end
         }
-        func widest(_ types: [IntType]) -> IntType { IntType(signed: types.contains { $0.signed }, bits: types.map(\.bits).max()!) }
         let ks = kernels.map(\.1)
-        let los = regions.map(\.1.lo) + table, his = regions.map(\.1.hi) + table
-        let input = widest(ks.map(\.input)), output = IntType.signedFitting(los.min()!, his.max()!)!
-        let accumulator = IntType.int(max(widest(ks.map(\.accumulator)).bits, 18))
-        let multiplier = IntType.uint(max(1, ks.flatMap { $0.requantizers.map { Arith.indexBits($0.multiplier + 1) } }.max() ?? 1))
-        let scaled = IntType.int(max(widest(ks.map(\.scaled)).bits, accumulator.bits + 1, multiplier.bits + 2, output.bits + 2))
+        let input = EngineWidths.widest(ks.map(\.input))
+        // Wider than a 16-bit table entry with guard bits.
+        let accumulator = IntType.int(max(EngineWidths.widest(ks.map(\.accumulator)).bits, 18))
+        let (multiplier, scaled, output) = EngineWidths.outputSide(accumulator: accumulator, requantizers: ks.flatMap(\.requantizers),
+                                                                  scaled: ks.map(\.scaled), ranges: regions.map { ($0.1.lo, $0.1.hi) }, table: table)
         return LUTEngineLayout(regions: regions, table: table, inputType: input, accumulator: accumulator, multiplier: multiplier, scaled: scaled,
                                outputType: output, maxInputs: ks.map(\.inputCount).max()!, maxOutputs: ks.map(\.outputCount).max()!,
                                maxWeightCentroids: ks.map(\.weightCentroids).max()!, start: start, end: at)
@@ -317,5 +307,23 @@ public enum EngineImage {
         let perWord = 64 / bits
         let mask: UInt64 = (1 << UInt64(bits)) - 1
         words[at + i / perWord] |= (UInt64(bitPattern: Int64(v)) & mask) << UInt64(bits * (i % perWord))
+    }
+}
+
+/// The widths both engines derive the same way from the linears they serve.
+public enum EngineWidths {
+    /// The narrowest type holding every value of each of `types`.
+    public static func widest(_ types: [IntType]) -> IntType { IntType(signed: types.contains { $0.signed }, bits: types.map(\.bits).max()!) }
+
+    /// The shared output side (RTL/lf_tf_engine_out.v): the multiplier holding every M; `acc·M + C`
+    /// as wide as every linear's proven `scaled`, with room for the accumulator, the multiplier and
+    /// the clamp bounds (RTL/lf_round_clamp.v); the output holding every clamp bound and table
+    /// entry, signed (the sequencer sign-extends).
+    public static func outputSide(accumulator: IntType, requantizers: [Requantizer], scaled: [IntType], ranges: [(Int, Int)],
+                                  table: [Int]) -> (multiplier: IntType, scaled: IntType, output: IntType) {
+        let output = IntType.signedFitting((ranges.map(\.0) + table).min()!, (ranges.map(\.1) + table).max()!)!
+        let multiplier = IntType.uint(max(1, requantizers.map { Arith.indexBits($0.multiplier + 1) }.max() ?? 1))
+        let wide = IntType.int(max(widest(scaled).bits, accumulator.bits + 1, multiplier.bits + 2, output.bits + 2))
+        return (multiplier, wide, output)
     }
 }
