@@ -547,6 +547,45 @@ struct TransformerRTLTests {
 }
 
 extension TransformerRTLTests {
+    static func hex64(_ w: UInt64) -> String { let t = String(w, radix: 16); return String(repeating: "0", count: 16 - t.count) + t }
+
+    /// The off-chip memory model of the harnesses (HardwareIR.MemoryModel) for an engine bench: it serves
+    /// `req`/`req_addr`/`req_len` from `image` on `beat` (the word is `image[addr]`) and counts `cycles`.
+    static func memoryModelVerilog(_ m: MemoryModel) -> String {
+        """
+            integer cycles = 0;
+            reg busy = 0; reg [31:0] addr = 0, left = 0; integer next = 0;
+            wire beat = busy && cycles >= next;
+            always @(posedge clk) begin
+                cycles <= cycles + 1;
+                if (beat) begin
+                    addr <= addr + 1; next <= cycles + \(m.interval); left <= left - 1;
+                    if (left == 1) busy <= 0;
+                end
+                if (req) begin busy <= 1; addr <= req_addr; left <= req_len; next <= cycles + \(m.latency); end
+            end
+        """
+    }
+
+    /// Runs `dir/tb.v` with `sources` in Icarus and in Verilator and expects its `y …`/`c …` lines to be `want`.
+    static func expectBench(in dir: String, sources: [String], want: [String], label: String) throws {
+        func lines(_ out: String) -> [String] { out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("y ") || $0.hasPrefix("c ") } }
+        func firstDifference(_ got: [String]) -> String {
+            zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }.map { "line \($0.offset): \($0.element.0) vs Swift \($0.element.1)" } ?? "length \(got.count) vs \(want.count)"
+        }
+        let icarus = try runCommand("/usr/bin/iverilog", ["-g2005", "-o", "tbi", "tb.v"] + sources, cwd: dir)
+        #expect(icarus.status == 0, "\(icarus.stderr)")
+        let fromIcarus = lines(try runCommand("/usr/bin/vvp", ["-n", "tbi"], cwd: dir).stdout)
+        #expect(fromIcarus == want, "Icarus (\(label)): \(firstDifference(fromIcarus))")
+        try? FileManager.default.removeItem(atPath: "\(dir)/obj_dir")
+        let build = try runCommand("/usr/bin/verilator", ["--binary", "--timing", "-Wno-WIDTH", "-o", "tbv", "--top-module", "tb", "tb.v"] + sources, cwd: dir)
+        #expect(build.status == 0, "\(build.stderr)")
+        let fromVerilator = lines(try runCommand("\(dir)/obj_dir/tbv", [], cwd: dir).stdout)
+        #expect(fromVerilator == want, "Verilator (\(label)): \(firstDifference(fromVerilator))")
+    }
+}
+
+extension TransformerRTLTests {
     @Test("the reused DSP engine (lf_tf_dsp_engine): random and extreme int8 linears from off-chip memory give the Swift requantizer's integers in Icarus and Verilator, at the cycles of the model, two memory models, floor and half-even")
     func dspEngineAgrees() throws {
         let dir = temporaryDirectory("lutforge-tf-engine")
@@ -584,7 +623,7 @@ extension TransformerRTLTests {
             }
         }
         func write(_ name: String, _ lines: [String]) throws { try (lines.joined(separator: "\n") + "\n").write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
-        func hex64(_ w: UInt64) -> String { let t = String(w, radix: 16); return String(repeating: "0", count: 16 - t.count) + t }
+        let hex64 = Self.hex64
         try write("image.mem", words.map(hex64))
         try write("x.mem", cases.flatMap(\.x).map { Self.hex($0, bits: 16) })
         try write("t.mem", table.map { Self.hex($0, bits: 16) })
@@ -605,9 +644,7 @@ extension TransformerRTLTests {
                 reg cfg_table = 0;
                 reg in_valid = 0; reg [15:0] in_data = 0;
                 wire in_ready, out_valid, req; wire [15:0] y; wire [31:0] req_addr, req_len;
-                integer cycles = 0;
-                reg busy = 0; reg [31:0] addr = 0, left = 0; integer next = 0;
-                wire beat = busy && cycles >= next;
+            \(Self.memoryModelVerilog(memory))
                 lf_tf_dsp_engine #(.MAX_IN(64), .X_BITS(16), .ACC_BITS(40), .M_BITS(32), .P_BITS(62), .Y_BITS(16), .HALF_EVEN(\(halfEven ? 1 : 0)),
                                    .T_COUNT(16), .T_FILE("t.mem"))
                     dut (.clk(clk), .rst(rst), .cfg_in(cfg_in), .cfg_out(cfg_out), .cfg_base(cfg_base), .cfg_lo(cfg_lo), .cfg_hi(cfg_hi),
@@ -616,12 +653,6 @@ extension TransformerRTLTests {
                          .mem_req_len(req_len), .mem_rsp_valid(beat), .mem_rsp_data(beat ? image[addr] : 64'd0));
                 integer first = 0, outs = 0;
                 always @(posedge clk) begin
-                    cycles <= cycles + 1;
-                    if (beat) begin
-                        addr <= addr + 1; next <= cycles + \(memory.interval); left <= left - 1;
-                        if (left == 1) busy <= 0;
-                    end
-                    if (req) begin busy <= 1; addr <= req_addr; left <= req_len; next <= cycles + \(memory.latency); end
                     if (in_valid && in_ready && first < 0) first <= cycles;
                     if (out_valid) begin
                         $display("y %0d", $signed(y));
@@ -663,21 +694,10 @@ extension TransformerRTLTests {
                 return ys + ["c \(TransformerCycleModel.engineLatency(region, memory: memory))"]
             }
         }
-        let sources = ["\(repositoryRoot)/RTL/lf_tf_dsp_engine.v", "\(repositoryRoot)/RTL/lf_round_clamp.v"]
+        let sources = ["\(repositoryRoot)/RTL/lf_tf_dsp_engine.v", "\(repositoryRoot)/RTL/lf_tf_engine_out.v", "\(repositoryRoot)/RTL/lf_round_clamp.v"]
         for (memory, halfEven) in memories {
             try bench(memory, halfEven: halfEven).write(toFile: "\(dir)/tb.v", atomically: true, encoding: .utf8)
-            let want = expected(halfEven: halfEven, memory: memory)
-            let icarus = try runCommand("/usr/bin/iverilog", ["-g2005", "-o", "tbi", "tb.v"] + sources, cwd: dir)
-            #expect(icarus.status == 0, "\(icarus.stderr)")
-            let ivl = try runCommand("/usr/bin/vvp", ["-n", "tbi"], cwd: dir)
-            let fromIcarus = ivl.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("y ") || $0.hasPrefix("c ") }
-            #expect(fromIcarus == want, "Icarus (\(memory), half even \(halfEven)): first difference at \(zip(fromIcarus, want).enumerated().first { $0.element.0 != $0.element.1 }.map { "\($0.offset): \($0.element)" } ?? "length \(fromIcarus.count) vs \(want.count)")")
-            try? FileManager.default.removeItem(atPath: "\(dir)/obj_dir")
-            let build = try runCommand("/usr/bin/verilator", ["--binary", "--timing", "-Wno-WIDTH", "-o", "tbv", "--top-module", "tb", "tb.v"] + sources, cwd: dir)
-            #expect(build.status == 0, "\(build.stderr)")
-            let vl = try runCommand("\(dir)/obj_dir/tbv", [], cwd: dir)
-            let fromVerilator = vl.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("y ") || $0.hasPrefix("c ") }
-            #expect(fromVerilator == want, "Verilator (\(memory), half even \(halfEven)) differs from the Swift rule")
+            try Self.expectBench(in: dir, sources: sources, want: expected(halfEven: halfEven, memory: memory), label: "\(memory), half even \(halfEven)")
         }
         // The extremes reach the clamp bounds and the table, so the comparison covers them.
         let all = expected(halfEven: false, memory: .standard)
@@ -729,7 +749,7 @@ extension TransformerRTLTests {
         }
         var words = [UInt64](repeating: 0, count: at)
         for (k, r) in zip(kernels, regions) { r.write(k, into: &words) }
-        func hex64(_ w: UInt64) -> String { let t = String(w, radix: 16); return String(repeating: "0", count: 16 - t.count) + t }
+        let hex64 = Self.hex64
         func write(_ name: String, _ lines: [String]) throws { try (lines.joined(separator: "\n") + "\n").write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
         try write("image.mem", words.map(hex64))
         try write("x.mem", xs.flatMap { $0 }.map { Self.hex($0, bits: 16) })
@@ -755,9 +775,7 @@ extension TransformerRTLTests {
             reg c_l2 = 0, c_table = 0;
             reg in_valid = 0; reg [15:0] in_data = 0;
             wire in_ready, out_valid, req; wire [15:0] y; wire [31:0] req_addr, req_len;
-            integer cycles = 0;
-            reg busy = 0; reg [31:0] addr = 0, left = 0; integer next = 0;
-            wire beat = busy && cycles >= next;
+        \(Self.memoryModelVerilog(memory))
             lf_tf_lut_engine #(.MAX_IN(16), .MAX_OUT(19), .MAX_KW(16), .X_BITS(16), .ACC_BITS(40), .M_BITS(4), .P_BITS(48), .Y_BITS(16),
                                .T_COUNT(64), .T_FILE("t.mem"))
                 dut (.clk(clk), .rst(rst), .cfg_in(c_in), .cfg_out(c_out), .cfg_v(c_v), .cfg_ka(c_ka), .cfg_kw(c_kw), .cfg_s(c_s), .cfg_l2(c_l2),
@@ -767,12 +785,6 @@ extension TransformerRTLTests {
                      .mem_rsp_data(beat ? image[addr] : 64'd0));
             integer first = 0, outs = 0;
             always @(posedge clk) begin
-                cycles <= cycles + 1;
-                if (beat) begin
-                    addr <= addr + 1; next <= cycles + \(memory.interval); left <= left - 1;
-                    if (left == 1) busy <= 0;
-                end
-                if (req) begin busy <= 1; addr <= req_addr; left <= req_len; next <= cycles + \(memory.latency); end
                 if (in_valid && in_ready && first < 0) first <= cycles;
                 if (out_valid) begin
                     $display("y %0d", $signed(y));
@@ -811,19 +823,8 @@ extension TransformerRTLTests {
         }
         // Ties happen: on trial 2 every position's input is centroid 0, which centroid 1 repeats.
         #expect(kernels[2].search(xs[2]).allSatisfy { $0 == 0 })
-        let sources = ["\(repositoryRoot)/RTL/lf_tf_lut_engine.v", "\(repositoryRoot)/RTL/lf_round_clamp.v"]
-        func lines(_ out: String) -> [String] { out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("y ") || $0.hasPrefix("c ") } }
-        func firstDifference(_ got: [String]) -> String {
-            zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }.map { "line \($0.offset): \($0.element.0) vs Swift \($0.element.1)" } ?? "length \(got.count) vs \(want.count)"
-        }
-        let icarus = try runCommand("/usr/bin/iverilog", ["-g2005", "-o", "tbi", "tb.v"] + sources, cwd: dir)
-        #expect(icarus.status == 0, "\(icarus.stderr)")
-        let fromIcarus = lines(try runCommand("/usr/bin/vvp", ["-n", "tbi"], cwd: dir).stdout)
-        #expect(fromIcarus == want, "Icarus: \(firstDifference(fromIcarus))")
-        let build = try runCommand("/usr/bin/verilator", ["--binary", "--timing", "-Wno-WIDTH", "-o", "tbv", "--top-module", "tb", "tb.v"] + sources, cwd: dir)
-        #expect(build.status == 0, "\(build.stderr)")
-        let fromVerilator = lines(try runCommand("\(dir)/obj_dir/tbv", [], cwd: dir).stdout)
-        #expect(fromVerilator == want, "Verilator: \(firstDifference(fromVerilator))")
+        let sources = ["\(repositoryRoot)/RTL/lf_tf_lut_engine.v", "\(repositoryRoot)/RTL/lf_tf_engine_out.v", "\(repositoryRoot)/RTL/lf_round_clamp.v"]
+        try Self.expectBench(in: dir, sources: sources, want: want, label: "\(memory)")
         let lint = try runCommand("/usr/bin/verilator", ["--lint-only", "-Wall", "--top-module", "lf_tf_lut_engine"] + sources, cwd: dir)
         #expect(lint.status == 0 && !lint.stderr.contains("%Warning"), "\(lint.stderr)")
     }
