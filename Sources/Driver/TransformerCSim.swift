@@ -19,11 +19,14 @@ public enum TransformerCSim {
         return "\(hls)/csim"
     }
 
-    /// `--offchip PATH` when the design directory has an off-chip image.
-    static func offChipArguments(_ dir: String) -> [String] {
+    /// The design directory's off-chip image, when it has one.
+    static func offChipPath(_ dir: String) -> String? {
         let path = URL(fileURLWithPath: "\(dir)/\(Driver.offChipFile)").standardizedFileURL.path
-        return FileManager.default.fileExists(atPath: path) ? ["--offchip", path] : []
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
+
+    /// `--offchip PATH` when the design directory has an off-chip image.
+    static func offChipArguments(_ dir: String) -> [String] { offChipPath(dir).map { ["--offchip", $0] } ?? [] }
 
     static func rows(_ text: String, tag: String) -> [[Int]] {
         text.split(separator: "\n").filter { $0.hasPrefix(tag + " ") }.map { $0.split(separator: " ").dropFirst().map { Int($0)! } }
@@ -113,7 +116,7 @@ public enum TransformerIcarus {
                                                        "-c", "files.f", "\(root)/sim/transformer_icarus_tb.v"], in: "\(root)/rtl", timeout: 600))
         try (ids.map { String($0, radix: 16) }.joined(separator: "\n") + "\n").write(toFile: "\(root)/sim/ids.mem", atomically: true, encoding: .utf8)
         return try ToolRunner.run(Invocation("vvp", ["-n", "\(root)/sim/icarus.vvp", "+ids=\(root)/sim/ids.mem", "+n=\(ids.count)"] + extra
-                                             + TransformerCSim.offChipArguments(dir).dropFirst().map { "+offchip=\($0)" }
+                                             + (TransformerCSim.offChipPath(dir).map { ["+offchip=\($0)"] } ?? [])
                                              + ["+mem_latency=\(memory.latency)", "+mem_interval=\(memory.interval)"],
                                              in: "\(root)/sim", timeout: 3600))
     }

@@ -127,21 +127,26 @@ struct TransformerRTL {
         return id
     }
 
+    /// The stream and memory ports every reused engine has; its words are its own while `kid` selects it.
+    func enginePorts(_ name: String, _ id: Int) -> [(String, String)] {
+        let (i, o) = streams(name)
+        return [("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data), ("out_valid", o.valid), ("out_ready", o.ready),
+                ("out_data", o.data), ("mem_req_valid", "\(name)_req_valid"), ("mem_req_addr", "\(name)_req_addr"),
+                ("mem_req_len", "\(name)_req_len"), ("mem_rsp_valid", "mem_rsp_valid && kid == 8'd\(id)"), ("mem_rsp_data", "mem_rsp_data")]
+    }
+
     /// The reused DSP-chain engine (RTL/lf_tf_dsp_engine.v) on the top's memory port.
     mutating func engineInstance(_ e: DSPEngineLayout) -> Int {
         let name = "dsp_engine"
         images["engine_t.mem"] = (e.table.isEmpty ? [0] : e.table).map { Self.hex($0, bits: e.outputType.bits) }.joined(separator: "\n") + "\n"
         let id = kernel(name, inBits: e.inputType.bits, outBits: e.outputType.bits)
-        let (i, o) = streams(name)
         instances += VerilogEmitter.instance(module: "lf_tf_dsp_engine", name: name, parameters: [
             ("MAX_IN", "\(e.maxInputs)"), ("X_BITS", "\(e.inputType.bits)"), ("ACC_BITS", "\(e.accumulator.bits)"),
             ("M_BITS", "\(e.multiplier.bits)"), ("P_BITS", "\(e.scaled.bits)"), ("Y_BITS", "\(e.outputType.bits)"),
             ("HALF_EVEN", e.halfEven ? "1" : "0"), ("T_COUNT", "\(max(1, e.table.count))"), ("T_FILE", mem("engine_t")),
         ], ports: [("clk", "clk"), ("rst", "rst"), ("cfg_in", "cfg_in"), ("cfg_out", "cfg_out"), ("cfg_base", "cfg_base"),
                    ("cfg_lo", "cfg_lo"), ("cfg_hi", "cfg_hi"), ("cfg_table", "cfg_table"), ("cfg_tbase", "cfg_tbase"),
-                   ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data), ("out_valid", o.valid), ("out_ready", o.ready),
-                   ("out_data", o.data), ("mem_req_valid", "\(name)_req_valid"), ("mem_req_addr", "\(name)_req_addr"),
-                   ("mem_req_len", "\(name)_req_len"), ("mem_rsp_valid", "mem_rsp_valid && kid == 8'd\(id)"), ("mem_rsp_data", "mem_rsp_data")])
+                  ] + enginePorts(name, id))
         return id
     }
 
@@ -150,7 +155,6 @@ struct TransformerRTL {
         let name = "lut_engine"
         images["lut_engine_t.mem"] = (e.table.isEmpty ? [0] : e.table).map { Self.hex($0, bits: e.outputType.bits) }.joined(separator: "\n") + "\n"
         let id = kernel(name, inBits: e.inputType.bits, outBits: e.outputType.bits)
-        let (i, o) = streams(name)
         instances += VerilogEmitter.instance(module: "lf_tf_lut_engine", name: name, parameters: [
             ("MAX_IN", "\(e.maxInputs)"), ("MAX_OUT", "\(e.maxOutputs)"), ("MAX_KW", "\(e.maxWeightCentroids)"), ("X_BITS", "\(e.inputType.bits)"),
             ("ACC_BITS", "\(e.accumulator.bits)"), ("M_BITS", "\(e.multiplier.bits)"), ("P_BITS", "\(e.scaled.bits)"), ("Y_BITS", "\(e.outputType.bits)"),
@@ -159,9 +163,7 @@ struct TransformerRTL {
                    ("cfg_kw", "lcfg_kw"), ("cfg_s", "lcfg_s"), ("cfg_l2", "lcfg_l2"), ("cfg_cbase", "lcfg_cbase"), ("cfg_kbase", "lcfg_kbase"),
                    ("cfg_rbase", "lcfg_rbase"), ("cfg_qbase", "lcfg_qbase"), ("cfg_lo", "lcfg_lo"), ("cfg_hi", "lcfg_hi"),
                    ("cfg_table", "lcfg_table"), ("cfg_tbase", "lcfg_tbase"),
-                   ("in_valid", i.valid), ("in_ready", i.ready), ("in_data", i.data), ("out_valid", o.valid), ("out_ready", o.ready),
-                   ("out_data", o.data), ("mem_req_valid", "\(name)_req_valid"), ("mem_req_addr", "\(name)_req_addr"),
-                   ("mem_req_len", "\(name)_req_len"), ("mem_rsp_valid", "mem_rsp_valid && kid == 8'd\(id)"), ("mem_rsp_data", "mem_rsp_data")])
+                  ] + enginePorts(name, id))
         return id
     }
 
