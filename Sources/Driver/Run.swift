@@ -26,3 +26,12 @@ extension Driver {
         try DesignDirectory.writeFile(NPY.encode(array), to: path)
     }
 }
+
+extension Driver {
+    /// `--checked`: the Swift engine keeps every kernel on its interpreter loop instead of the
+    /// packed SIMD loops (ReferenceEngine/FastLUT.swift); the integers are the same.
+    public static var checkedEngine: Bool {
+        get { IntegerEngine.checked }
+        set { IntegerEngine.checked = newValue }
+    }
+}

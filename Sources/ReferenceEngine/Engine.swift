@@ -60,6 +60,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
 
 /// The integer reference engine.
 public enum IntegerEngine {
+    /// Keep every kernel on its interpreter loop (`--checked`): no packed fast path.
+    nonisolated(unsafe) public static var checked = false
+
     /// The reference side of `node`'s kernel.
     static func reference(_ node: KernelNode) throws -> any ReferenceKernel {
         guard let k = node.kernel.base as? any ReferenceKernel else { throw EngineError.unknownKind(node.kind) }

@@ -209,7 +209,10 @@ struct Verify: ParsableCommand {
     @Option(help: "Transformers: greedy tokens to generate.") var newTokens: Int = 8
     @OptionGroup(title: "Transformers: the off-chip memory model") var memory: MemoryFlags
 
+    @OptionGroup(title: "Swift engine") var engine: EngineFlags
+
     func run() {
+        engine.apply()
         if let source = attempt({ try Driver.transformerSource(design) }) { return verifyTransformer(source) }
         var options = VerifyOptions(design: design)
         options.vectors = vectors
@@ -316,7 +319,10 @@ struct Report: ParsableCommand {
     @Option(help: "Clock in MHz; default the design's (or the device's typical) clock.") var clockMhz: Double?
     @Option(help: "Timed runs per layer after 3 warm-up runs (the median is reported).") var repeats: Int = 31
 
+    @OptionGroup(title: "Swift engine") var engine: EngineFlags
+
     func run() {
+        engine.apply()
         let r = attempt { try Driver.report(design, device: device, clockMHz: clockMhz, repeats: repeats) }
         print(r.markdown)
         print("-> \(design)/report.json, report.md, report.svg")
@@ -330,7 +336,10 @@ struct Run: ParsableCommand {
     @Option(help: "Input vectors (.npy).") var inputs: String
     @Option(name: .short, help: "Output integers (.npy, int64).") var output: String
 
+    @OptionGroup(title: "Swift engine") var engine: EngineFlags
+
     func run() {
+        engine.apply()
         let rows = attempt { try Driver.runEngine(target: target, inputs: inputs) }
         attempt { try Driver.writeOutputs(rows, to: output) }
         print("wrote \(rows.count) output vector(s) to \(output)")
@@ -383,7 +392,10 @@ struct DiffTest: ParsableCommand {
     @Option(help: "Where reproductions of mismatches go.") var repro: String = "difftest-repro"
     @Flag(help: "Test hook: corrupt the first bias image after each compile, to see a mismatch caught, shrunk and written out.") var injectFault = false
 
+    @OptionGroup(title: "Swift engine") var engine: EngineFlags
+
     func run() {
+        engine.apply()
         guard designs >= 1, vectors >= 0, (1...6).contains(maxDepth), (1...4096).contains(maxWidth) else {
             fail(UsageError("--designs ≥ 1, --vectors ≥ 0, --max-depth in 1...6 and --max-width in 1...4096 are required"))
         }
@@ -434,6 +446,13 @@ struct TransformerFlags: ParsableArguments {
 }
 
 /// The off-chip memory the simulation harnesses model for the reused engine's weights.
+struct EngineFlags: ParsableArguments {
+    @Flag(help: "Run the Swift engine's interpreter loops (every table entry read and added one at a time) instead of its packed SIMD loops: the same integers, slower.")
+    var checked = false
+
+    func apply() { Driver.checkedEngine = checked }
+}
+
 struct MemoryFlags: ParsableArguments {
     @Option(help: "Off-chip memory: cycles from a burst request to its first 64-bit word.") var memLatency: Int = MemoryModel.standard.latency
     @Option(help: "Off-chip memory: cycles between words (bandwidth 8/N bytes per cycle).") var memInterval: Int = MemoryModel.standard.interval
@@ -453,7 +472,10 @@ struct Generate: ParsableCommand {
     @Option(help: "Comma-separated engines besides the Swift engine: verilator, icarus (slow), csim, or none.") var simulators: String = "verilator,csim"
     @OptionGroup var memory: MemoryFlags
 
+    @OptionGroup(title: "Swift engine") var engine: EngineFlags
+
     func run() {
+        engine.apply()
         let o = attempt { try transformer.options(checkpoint: checkpoint, maxSequence: maxSequence) }
         let mem = attempt { try memory.model() }
         let prompt = attempt { try Driver.parseIDs(promptIds) }
@@ -479,7 +501,10 @@ struct Encode: ParsableCommand {
     @Option(help: "Longest sequence.") var maxSequence: Int = 128
     @Option(help: "Comma-separated engines to check the integer embeddings with: verilator, csim (each sequence is one run).") var simulators: String?
 
+    @OptionGroup(title: "Swift engine") var engine: EngineFlags
+
     func run() {
+        engine.apply()
         let o = attempt { try transformer.options(checkpoint: checkpoint, maxSequence: maxSequence) }
         let sequences = attempt { try Driver.readTokenLines(ids) }
         let compiled = attempt { try Driver.compileTransformer(o) }

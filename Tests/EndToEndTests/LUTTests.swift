@@ -54,6 +54,12 @@ struct LUTTests {
         expectBitExact(report, compiled.program, vectors: 449, simulators: ["verilator", "csim"])
         let accuracy = try #require(report.accuracy)
         #expect(try #require(accuracy.float) - accuracy.hardware <= 0.02)
+        // The engine above ran its packed SIMD loops; `--checked` keeps the interpreter. Same integers.
+        #expect(compiled.program.kernels(LUTKernel.self).allSatisfy { FastLUTLayer.ineligibility($0) == nil })
+        let fast = try Driver.runEngine(target: dir, inputs: "\(digitsExample)/X_test.npy")
+        Driver.checkedEngine = true
+        defer { Driver.checkedEngine = false }
+        #expect(try Driver.runEngine(target: dir, inputs: "\(digitsExample)/X_test.npy") == fast)
 
         let synth = try Driver.synthesize(dir, family: .xc7)
         #expect(synth.dsp == 0, "LUT datapath mapped \(synth.dsp) DSP cells: \(synth.cells)")

@@ -1,5 +1,6 @@
 // k-means: recovers clear clusters, is deterministic across runs and thread
 // counts, and handles empty clusters and fewer points than clusters.
+import CFastKernels
 import Foundation
 import Quantize
 import Testing
@@ -38,6 +39,45 @@ struct KMeansTests {
         let serial = problems.indices.map { KMeans.cluster(problems[$0], seed: 42 &+ UInt64($0)) }
         #expect(concurrent == again)
         #expect(concurrent == serial)
+    }
+
+    @Test("a problem of several chunks (all cores) converges to a k-means fixed point, the same on every run")
+    func chunked() {
+        var rng = SplitMix64(seed: 9)
+        let n = 100_000
+        let p = KMeansProblem(points: (0..<(2 * n)).map { _ in rng.nextUnit() }, dimension: 2, k: 6)
+        let r = KMeans.cluster(p, seed: 4, iterations: 300)
+        #expect(KMeans.cluster(p, seed: 4, iterations: 300) == r)
+        // Every point is at its nearest centroid, and every centroid is the mean of its points.
+        var sums = [Double](repeating: 0, count: 12), counts = [Int](repeating: 0, count: 6)
+        var misplaced = 0
+        for i in 0..<n {
+            let x = p.points[2 * i], y = p.points[2 * i + 1]
+            let d = (0..<6).map { c in (x - r.centroids[2 * c]) * (x - r.centroids[2 * c]) + (y - r.centroids[2 * c + 1]) * (y - r.centroids[2 * c + 1]) }
+            if d[r.assignment[i]] > d.min()! { misplaced += 1 }
+            sums[2 * r.assignment[i]] += x; sums[2 * r.assignment[i] + 1] += y; counts[r.assignment[i]] += 1
+        }
+        #expect(misplaced == 0)
+        for c in 0..<6 {
+            #expect(counts[c] > 0)
+            #expect(abs(sums[2 * c] / Double(counts[c]) - r.centroids[2 * c]) < 1e-9)
+            #expect(abs(sums[2 * c + 1] / Double(counts[c]) - r.centroids[2 * c + 1]) < 1e-9)
+        }
+    }
+
+    @Test("the AVX2 assignment step gives the portable loop's results, ties included")
+    func simdAssignment() {
+        var rng = SplitMix64(seed: 11)
+        // Integer grid points: many points are equally far from two centroids.
+        let problems = [(2, 5, 3000), (4, 16, 2000), (3, 7, 90_000), (1, 4, 500)].map { d, k, n in
+            KMeansProblem(points: (0..<(n * d)).map { _ in Double(Int(rng.next() % 9)) }, dimension: d, k: k)
+        }
+        for (i, p) in problems.enumerated() {
+            lf_set_simd_limit(0)
+            let portable = KMeans.cluster(p, seed: UInt64(i), iterations: 30)
+            lf_set_simd_limit(2)
+            #expect(KMeans.cluster(p, seed: UInt64(i), iterations: 30) == portable, "problem \(i)")
+        }
     }
 
     @Test("more clusters than distinct points: every cluster is a point, none is empty")

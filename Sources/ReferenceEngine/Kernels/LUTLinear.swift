@@ -8,14 +8,35 @@ extension LUTKernel: ReferenceKernel {
         try evaluate(inputs, node: node, threads: 1)
     }
 
-    /// Frame by frame (the windows of a convolution).
+    /// Frame by frame (the windows of a convolution): the shuffle loop (FastLUT.swift) when
+    /// the kernel fits it, unless `IntegerEngine.checked`; the same integers either way.
     public func evaluate(_ inputs: [[Int]], node: String, threads: Int) throws -> [Int] {
+        if !IntegerEngine.checked, let fast = FastLUTCache.layer(for: self) {
+            return try evaluateFast(inputs, layer: fast, node: node, threads: threads)
+        }
+        return try evaluateChecked(inputs, node: node, threads: threads)
+    }
+
+    /// The interpreter: every table entry read and added one at a time.
+    public func evaluateChecked(_ inputs: [[Int]], node: String, threads: Int = 1) throws -> [Int] {
         var out: [Int] = []
         out.reserveCapacity(outputCount * frames)
         for f in 0..<frames {
             let x = frames == 1 ? inputs[0] : Array(inputs[0][(f * inputCount)..<((f + 1) * inputCount)])
             let a = search(x)
             out += try IntegerEngine.parallel(outputCount, threads: threads) { try output(x, a, $0, node: node) }
+        }
+        return out
+    }
+
+    /// The shuffle loop on `layer` (this kernel packed), then the same output side.
+    public func evaluateFast(_ inputs: [[Int]], layer: FastLUTLayer, node: String, threads: Int = 1) throws -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(outputCount * frames)
+        for f in 0..<frames {
+            let x = frames == 1 ? inputs[0] : Array(inputs[0][(f * inputCount)..<((f + 1) * inputCount)])
+            let sums = layer.sums(x[...], threads: threads)
+            for n in 0..<outputCount { out.append(try finish(biases[n] + sums[n], x, n, node: node)) }
         }
         return out
     }
@@ -52,6 +73,12 @@ extension LUTKernel: ReferenceKernel {
         let g = n / groupColumns
         var acc = biases[n]
         for p in 0..<positions { acc += entry(p, g, a[p], code(p, n)) }
+        return try finish(acc, x, n, node: node)
+    }
+
+    /// The output side of column `n` from its accumulator: range check, requantizer,
+    /// outlier chain, clamp and activation table.
+    func finish(_ acc: Int, _ x: [Int], _ n: Int, node: String) throws -> Int {
         guard accumulator.contains(acc) else { throw OverflowError(kernel: node, quantity: "accumulator", value: acc, type: accumulator) }
         let q = requantizers[n]
         var s = q.scaled(acc)

@@ -1,0 +1,191 @@
+// The LUT-linear layer packed for the CPU's byte shuffles (CFastKernels): codes four bits
+// each in 32-column blocks, table rows of 16 int8 entries. Same integers as the checked
+// loop in Kernels/LUTLinear.swift; `--checked` (IntegerEngine.checked) keeps that loop.
+import CFastKernels
+import Foundation
+import HardwareIR
+
+/// A LUT-linear kernel's tables and codes in the shuffle loop's layout.
+public final class FastLUTLayer: @unchecked Sendable {
+    let positions: Int, vectorLength: Int, centroidCount: Int, groups: Int, outputCount: Int
+    /// Positions rounded up to even: the AVX2 loop takes two per step (the extra one has
+    /// zero codes and a zero row).
+    let padded: Int
+    let linf: Bool
+    /// Row-major `[positions][Ka][v]`, or transposed `[positions][v][kap]` when `search32`.
+    let centroids: [Int32]
+    /// Distances provably fit int32, so the SIMD search runs on the transposed centroids.
+    public let search32: Bool
+    let paddedCentroids: Int
+    /// `[positions][Ka][groups][16]`, rows padded with zeros beyond Kw.
+    let tables: [Int8]
+    /// `[blocks][padded][16]`: byte j of a block's position holds columns j and 16 + j.
+    let codes: [UInt8]
+    let blockGroup: [Int32]
+    /// Column of each block's first lane; lanes past the group's end are padding.
+    let blockColumn: [Int]
+    let blockWidth: [Int]
+
+    /// Why `kernel` cannot take the shuffle loop, or nil when it can.
+    public static func ineligibility(_ k: LUTKernel) -> String? {
+        if k.weightCentroids > 16 { return "Kw = \(k.weightCentroids) > 16 (codes wider than 4 bits)" }
+        if k.entry.min < -128 || k.entry.max > 127 { return "table entries of type \(k.entry) are wider than int8" }
+        if k.input.min < Int(Int32.min) || k.input.max > Int(Int32.max) { return "inputs of type \(k.input) are wider than int32" }
+        // int32 partial sums: every position adds at most 128 in magnitude.
+        if k.positions > (Int(Int32.max) / 128) { return "\(k.positions) positions overflow an int32 partial sum" }
+        return nil
+    }
+
+    /// Packs `k`; nil when it cannot take the shuffle loop (see `ineligibility`).
+    public init?(_ k: LUTKernel) {
+        guard Self.ineligibility(k) == nil else { return nil }
+        positions = k.positions; vectorLength = k.vectorLength; centroidCount = k.activationCentroids
+        groups = k.groups; outputCount = k.outputCount; linf = k.distance == .linf
+        padded = (positions + 1) / 2 * 2
+        let values = k.centroids + [k.input.min, k.input.max]
+        let span = (values.max() ?? 0) - (values.min() ?? 0)
+        search32 = span < 46_341 && (linf || vectorLength * span * span <= Int(Int32.max))
+        let kap = (centroidCount + 7) / 8 * 8
+        paddedCentroids = kap
+        if search32 {
+            var t = [Int32](repeating: 0, count: positions * vectorLength * kap)
+            for p in 0..<positions {
+                for e in 0..<vectorLength {
+                    for c in 0..<kap { t[(p * vectorLength + e) * kap + c] = Int32(k.centroid(p, c < centroidCount ? c : 0, e)) }
+                }
+            }
+            centroids = t
+        } else {
+            centroids = k.centroids.map { Int32($0) }
+        }
+        var t = [Int8](repeating: 0, count: positions * groups * centroidCount * 16)
+        let kw = k.weightCentroids
+        for p in 0..<positions {
+            for g in 0..<groups {
+                for a in 0..<centroidCount {
+                    let from = ((p * groups + g) * centroidCount + a) * kw, to = ((p * centroidCount + a) * groups + g) * 16
+                    for w in 0..<kw { t[to + w] = Int8(k.tables[from + w]) }
+                }
+            }
+        }
+        tables = t
+        var bg: [Int32] = [], bc: [Int] = [], bw: [Int] = []
+        for g in 0..<groups {
+            let end = min((g + 1) * k.groupColumns, outputCount)
+            for c in stride(from: g * k.groupColumns, to: end, by: 32) {
+                bg.append(Int32(g)); bc.append(c); bw.append(min(32, end - c))
+            }
+        }
+        blockGroup = bg; blockColumn = bc; blockWidth = bw
+        var packed = [UInt8](repeating: 0, count: bc.count * padded * 16)
+        for b in 0..<bc.count {
+            for p in 0..<positions {
+                let row = (b * padded + p) * 16
+                for j in 0..<bw[b] {
+                    let c = UInt8(k.codes[p * outputCount + bc[b] + j])
+                    packed[row + j % 16] |= j < 16 ? c : c << 4
+                }
+            }
+        }
+        codes = packed
+    }
+
+    /// The shuffle loop this machine runs: "avx2", "ssse3" or "c".
+    public static var loop: String { ["c", "ssse3", "avx2"][Int(lf_simd_level())] }
+
+    /// Buffers of one evaluation, reused so that a vector allocates nothing but its result.
+    final class Scratch {
+        var x: [Int32], assign: [Int32], rows: [Int8], acc: [Int32]
+        init(_ l: FastLUTLayer) {
+            x = [Int32](repeating: 0, count: l.positions * l.vectorLength)
+            assign = [Int32](repeating: 0, count: l.positions)
+            rows = [Int8](repeating: 0, count: l.groups * l.padded * 16)
+            acc = [Int32](repeating: 0, count: l.blockGroup.count * 32)
+        }
+    }
+    private let lock = NSLock()
+    private var spare: [Scratch] = []
+
+    /// Table sums of every column for one input vector (no bias): the search and row gather
+    /// split by positions, then the lookups by column blocks, across `threads` threads.
+    public func sums(_ x: ArraySlice<Int>, threads: Int) -> [Int] {
+        lock.lock()
+        let scratch = spare.popLast() ?? Scratch(self)
+        lock.unlock()
+        defer { lock.lock(); spare.append(scratch); lock.unlock() }
+        let n = positions * vectorLength
+        scratch.x.withUnsafeMutableBufferPointer { xs in
+            var i = 0
+            for v in x where i < n { xs[i] = Int32(v); i += 1 }
+            while i < n { xs[i] = 0; i += 1 }
+        }
+        let blocks = blockGroup.count
+        let (P, v, ka, kap, G) = (positions, vectorLength, centroidCount, paddedCentroids, groups)
+        let linfFlag: Int32 = linf ? 1 : 0, wide = !search32
+        let out = UnsafeMutableBufferPointer<Int>.allocate(capacity: outputCount)
+        defer { out.deallocate() }
+        scratch.x.withUnsafeBufferPointer { xp in
+        scratch.assign.withUnsafeMutableBufferPointer { ap in
+        scratch.rows.withUnsafeMutableBufferPointer { rp in
+        scratch.acc.withUnsafeMutableBufferPointer { accp in
+        centroids.withUnsafeBufferPointer { cp in
+        tables.withUnsafeBufferPointer { tp in
+        codes.withUnsafeBufferPointer { codep in
+        blockGroup.withUnsafeBufferPointer { bp in
+            let (xb, ab, rb, accb, cb, tb, codeb, bgb) = (xp.baseAddress!, ap.baseAddress!, rp.baseAddress!, accp.baseAddress!,
+                                                           cp.baseAddress!, tp.baseAddress!, codep.baseAddress!, bp.baseAddress!)
+            func parallel(_ count: Int, _ body: (Int, Int) -> Void) {
+                let chunks = max(1, min(threads, count))
+                if chunks == 1 { body(0, count) } else {
+                    DispatchQueue.concurrentPerform(iterations: chunks) { body($0 * count / chunks, ($0 + 1) * count / chunks) }
+                }
+            }
+            parallel(P) { p0, p1 in
+                guard p1 > p0 else { return }
+                let count = Int32(p1 - p0)
+                if wide {
+                    lf_lut_search(xb + p0 * v, count, Int32(v), Int32(ka), cb + p0 * ka * v, linfFlag, ab + p0)
+                } else {
+                    lf_lut_search32(xb + p0 * v, count, Int32(v), Int32(ka), Int32(kap), cb + p0 * v * kap, linfFlag, ab + p0)
+                }
+                lf_lut_gather_rows(tb, Int32(self.padded), Int32(p0), Int32(p1), Int32(G), Int32(ka), ab, rb)
+            }
+            parallel(blocks) { b0, b1 in lf_lut_accumulate(codeb, rb, Int32(self.padded), Int32(b0), Int32(b1), bgb, accb) }
+            for b in 0..<blocks {
+                for j in 0..<blockWidth[b] { out[blockColumn[b] + j] = Int(accb[b * 32 + j]) }
+            }
+        }}}}}}}}
+        return Array(out)
+    }
+}
+
+/// Packed layers by the identity of their kernels' storage. An entry keeps the kernel's
+/// arrays alive, so an address in the cache cannot be reused by another array; a kernel
+/// whose codes, tables or centroids change gets new storage (copy on write) and a new entry.
+enum FastLUTCache {
+    private struct Key: Hashable { let codes: UInt, tables: UInt, centroids: UInt, shape: [Int] }
+    private final class Entry { let kernel: LUTKernel; let layer: FastLUTLayer?; init(_ k: LUTKernel, _ l: FastLUTLayer?) { kernel = k; layer = l } }
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var entries: [Key: Entry] = [:]
+    nonisolated(unsafe) private static var order: [Key] = []
+    private static let capacity = 32
+
+    private static func address(_ a: [Int]) -> UInt { a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+
+    static func layer(for k: LUTKernel) -> FastLUTLayer? {
+        let key = Key(codes: address(k.codes), tables: address(k.tables), centroids: address(k.centroids),
+                      shape: [k.inputCount, k.outputCount, k.vectorLength, k.activationCentroids, k.weightCentroids,
+                              k.groupColumns, k.distance == .linf ? 1 : 0, k.entry.min, k.entry.max, k.input.min, k.input.max])
+        lock.lock()
+        if let e = entries[key] { lock.unlock(); return e.layer }
+        lock.unlock()
+        let layer = FastLUTLayer(k)
+        lock.lock()
+        defer { lock.unlock() }
+        if entries[key] == nil {
+            entries[key] = Entry(k, layer); order.append(key)
+            if order.count > capacity { entries[order.removeFirst()] = nil }
+        }
+        return layer
+    }
+}
