@@ -39,6 +39,9 @@ public final class FastLUTLayer: @unchecked Sendable {
     /// Packs `k`; nil when it cannot take the shuffle loop (see `ineligibility`).
     public init?(_ k: LUTKernel) {
         guard Self.ineligibility(k) == nil else { return nil }
+        // Values outside the declared types (a kernel that fails `verify()`) stay on the interpreter.
+        guard k.tables.allSatisfy({ (-128...127).contains($0) }), k.codes.allSatisfy({ (0..<16).contains($0) }),
+              k.centroids.allSatisfy({ (Int(Int32.min)...Int(Int32.max)).contains($0) }) else { return nil }
         positions = k.positions; vectorLength = k.vectorLength; centroidCount = k.activationCentroids
         groups = k.groups; outputCount = k.outputCount; linf = k.distance == .linf
         padded = (positions + 1) / 2 * 2
@@ -89,6 +92,9 @@ public final class FastLUTLayer: @unchecked Sendable {
         }
         codes = packed
     }
+
+    /// Bytes of the packed arrays.
+    var bytes: Int { centroids.count * 4 + tables.count + codes.count }
 
     /// The shuffle loop this machine runs: "avx2", "ssse3" or "c".
     public static var loop: String { ["c", "ssse3", "avx2"][Int(lf_simd_level())] }
@@ -162,13 +168,19 @@ public final class FastLUTLayer: @unchecked Sendable {
 /// Packed layers by the identity of their kernels' storage. An entry keeps the kernel's
 /// arrays alive, so an address in the cache cannot be reused by another array; a kernel
 /// whose codes, tables or centroids change gets new storage (copy on write) and a new entry.
+/// The oldest entries leave once the packed layers pass 1 GiB, so a model whose layers
+/// all fit stays packed across vectors however many layers it has.
 enum FastLUTCache {
     private struct Key: Hashable { let codes: UInt, tables: UInt, centroids: UInt, shape: [Int] }
-    private final class Entry { let kernel: LUTKernel; let layer: FastLUTLayer?; init(_ k: LUTKernel, _ l: FastLUTLayer?) { kernel = k; layer = l } }
+    private final class Entry {
+        let kernel: LUTKernel, layer: FastLUTLayer?, bytes: Int
+        init(_ k: LUTKernel, _ l: FastLUTLayer?) { kernel = k; layer = l; bytes = l?.bytes ?? 0 }
+    }
     private static let lock = NSLock()
     nonisolated(unsafe) private static var entries: [Key: Entry] = [:]
     nonisolated(unsafe) private static var order: [Key] = []
-    private static let capacity = 32
+    nonisolated(unsafe) private static var bytes = 0
+    private static let capacity = 1 << 30
 
     private static func address(_ a: [Int]) -> UInt { a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
 
@@ -183,8 +195,13 @@ enum FastLUTCache {
         lock.lock()
         defer { lock.unlock() }
         if entries[key] == nil {
-            entries[key] = Entry(k, layer); order.append(key)
-            if order.count > capacity { entries[order.removeFirst()] = nil }
+            let e = Entry(k, layer)
+            entries[key] = e; order.append(key); bytes += e.bytes
+            while bytes > capacity, order.count > 1 {
+                let old = order.removeFirst()
+                bytes -= entries[old]?.bytes ?? 0
+                entries[old] = nil
+            }
         }
         return layer
     }

@@ -94,6 +94,29 @@ struct FastLUTTests {
         }
     }
 
+    @Test("a packed layer is reused only for the same storage: a changed copy of a kernel gets its own")
+    func cacheFollowsStorage() throws {
+        var rng = SplitMix64(seed: 8)
+        let k = Self.kernel(&rng, nIn: 40, nOut: 40, v: 2, ka: 8, kw: 16, groupColumns: 40, l2: true)
+        let x = (0..<40).map { _ in Int(rng.next() % 256) - 128 }
+        #expect(try k.evaluate([x], node: "k") == k.evaluateChecked([x], node: "k"))
+        // Each copy changes one array in place (copy on write gives it new storage).
+        var tables = k, codes = k, centroids = k
+        let a = k.search(x)
+        for p in 0..<k.positions {
+            let i = (p * k.groups * k.activationCentroids + a[p]) * 16 + k.code(p, 0)
+            tables.tables[i] += tables.tables[i] == 127 ? -1 : 1
+        }
+        for p in 0..<k.positions { codes.codes[p * k.outputCount] = (k.code(p, 0) + 1) % 16 }
+        for i in 0..<centroids.centroids.count { centroids.centroids[i] = -centroids.centroids[i] }
+        for changed in [tables, codes, centroids] {
+            let want = try changed.evaluateChecked([x], node: "c")
+            #expect(try changed.evaluate([x], node: "c") == want)
+        }
+        #expect(try tables.evaluateChecked([x], node: "t") != k.evaluateChecked([x], node: "k"))
+        #expect(try k.evaluate([x], node: "k") == k.evaluateChecked([x], node: "k"))
+    }
+
     @Test("kernels the shuffle loop cannot take say why and stay on the interpreter")
     func ineligible() throws {
         var rng = SplitMix64(seed: 7)
@@ -101,6 +124,11 @@ struct FastLUTTests {
         wide.entry = .int(9)
         #expect(FastLUTLayer.ineligibility(wide) == "table entries of type i9 are wider than int8")
         #expect(FastLUTLayer(wide) == nil)
+        // Entries beyond int8 under an int8 type: no packed layer, and the interpreter's integers.
+        var bad = Self.kernel(&rng, nIn: 8, nOut: 4, v: 2, ka: 4, kw: 16, groupColumns: 4, l2: true)
+        bad.tables[0] = 300
+        #expect(FastLUTLayer(bad) == nil)
+        #expect(try bad.evaluate([[1, 2, 3, 4, 5, 6, 7, 8]], node: "b") == bad.evaluateChecked([[1, 2, 3, 4, 5, 6, 7, 8]], node: "b"))
         let many = Self.kernel(&rng, nIn: 8, nOut: 4, v: 2, ka: 4, kw: 17, groupColumns: 4, l2: true)
         #expect(FastLUTLayer.ineligibility(many) == "Kw = 17 > 16 (codes wider than 4 bits)")
         let x = [1, -2, 3, -4, 5, -6, 7, -8]
