@@ -1,4 +1,5 @@
-// LUT-linear hot loops: search, row gather, shuffle-based table lookups (see lf_fast.h).
+// The engine's hot loops (see lf_fast.h): LUT-linear search, row gather and shuffle lookups, the
+// k-means assignment step, and the copy-bandwidth probe.
 #include "lf_fast.h"
 #include <stdlib.h>
 #include <string.h>

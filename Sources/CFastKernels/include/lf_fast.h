@@ -1,9 +1,9 @@
 // The CPU engine's hot loops in C: the LUT-linear layer's nearest-centroid search and its
 // table lookups as byte shuffles (after T-MAC: a 16-entry int8 table row in one SIMD
-// register, indexed by 4-bit codes), and a copy-bandwidth probe for the roofline. The
-// integers are the Swift engine's (docs/numerics.md, "LUT-linear layer"); the Swift side
-// (ReferenceEngine/FastLUT.swift) proves the int16/int32 partial sums cannot overflow
-// before it calls in.
+// register, indexed by 4-bit codes), the k-means assignment step, and a copy-bandwidth
+// probe for the roofline. The integers are the Swift engine's (docs/numerics.md,
+// "LUT-linear layer"); the Swift side (ReferenceEngine/FastLUT.swift) proves the
+// int16/int32 partial sums cannot overflow before it calls in.
 #ifndef LF_FAST_H
 #define LF_FAST_H
 #include <stddef.h>
