@@ -5,6 +5,18 @@ import CFastKernels
 import Foundation
 import HardwareIR
 
+/// A buffer the C loops read and write directly, freed with its owner.
+final class CBuffer<T> {
+    let base: UnsafeMutablePointer<T>, count: Int
+    init(_ values: [T]) {
+        count = values.count
+        base = .allocate(capacity: max(1, count))
+        base.initialize(from: values, count: count)
+    }
+    init(zeros count: Int, _ zero: T) { self.count = count; base = .allocate(capacity: max(1, count)); base.initialize(repeating: zero, count: count) }
+    deinit { base.deinitialize(count: count); base.deallocate() }
+}
+
 /// A LUT-linear kernel's tables and codes in the shuffle loop's layout.
 public final class FastLUTLayer: @unchecked Sendable {
     let positions: Int, vectorLength: Int, centroidCount: Int, groups: Int, outputCount: Int
@@ -13,15 +25,15 @@ public final class FastLUTLayer: @unchecked Sendable {
     let padded: Int
     let linf: Bool
     /// Row-major `[positions][Ka][v]`, or transposed `[positions][v][kap]` when `search32`.
-    let centroids: [Int32]
+    let centroids: CBuffer<Int32>
     /// Distances provably fit int32, so the SIMD search runs on the transposed centroids.
     public let search32: Bool
     let paddedCentroids: Int
     /// `[positions][Ka][groups][16]`, rows padded with zeros beyond Kw.
-    let tables: [Int8]
+    let tables: CBuffer<Int8>
     /// `[blocks][padded][16]`: byte j of a block's position holds columns j and 16 + j.
-    let codes: [UInt8]
-    let blockGroup: [Int32]
+    let codes: CBuffer<UInt8>
+    let blockGroup: CBuffer<Int32>
     /// Column of each block's first lane; lanes past the group's end are padding.
     let blockColumn: [Int]
     let blockWidth: [Int]
@@ -57,9 +69,9 @@ public final class FastLUTLayer: @unchecked Sendable {
                     for c in 0..<kap { t[(p * vectorLength + e) * kap + c] = Int32(k.centroid(p, c < centroidCount ? c : 0, e)) }
                 }
             }
-            centroids = t
+            centroids = CBuffer(t)
         } else {
-            centroids = k.centroids.map { Int32($0) }
+            centroids = CBuffer(k.centroids.map { Int32($0) })
         }
         var t = [Int8](repeating: 0, count: positions * groups * centroidCount * 16)
         let kw = k.weightCentroids
@@ -71,7 +83,7 @@ public final class FastLUTLayer: @unchecked Sendable {
                 }
             }
         }
-        tables = t
+        tables = CBuffer(t)
         var bg: [Int32] = [], bc: [Int] = [], bw: [Int] = []
         for g in 0..<groups {
             let end = min((g + 1) * k.groupColumns, outputCount)
@@ -79,7 +91,7 @@ public final class FastLUTLayer: @unchecked Sendable {
                 bg.append(Int32(g)); bc.append(c); bw.append(min(32, end - c))
             }
         }
-        blockGroup = bg; blockColumn = bc; blockWidth = bw
+        blockGroup = CBuffer(bg); blockColumn = bc; blockWidth = bw
         var packed = [UInt8](repeating: 0, count: bc.count * padded * 16)
         for b in 0..<bc.count {
             for p in 0..<positions {
@@ -90,7 +102,7 @@ public final class FastLUTLayer: @unchecked Sendable {
                 }
             }
         }
-        codes = packed
+        codes = CBuffer(packed)
     }
 
     /// Bytes of the packed arrays.
@@ -101,12 +113,12 @@ public final class FastLUTLayer: @unchecked Sendable {
 
     /// Buffers of one evaluation, reused so that a vector allocates nothing but its result.
     final class Scratch {
-        var x: [Int32], assign: [Int32], rows: [Int8], acc: [Int32]
+        let x: CBuffer<Int32>, assign: CBuffer<Int32>, rows: CBuffer<Int8>, acc: CBuffer<Int32>
         init(_ l: FastLUTLayer) {
-            x = [Int32](repeating: 0, count: l.positions * l.vectorLength)
-            assign = [Int32](repeating: 0, count: l.positions)
-            rows = [Int8](repeating: 0, count: l.groups * l.padded * 16)
-            acc = [Int32](repeating: 0, count: l.blockGroup.count * 32)
+            x = CBuffer(zeros: l.positions * l.vectorLength, 0)
+            assign = CBuffer(zeros: l.positions, 0)
+            rows = CBuffer(zeros: l.groups * l.padded * 16, 0)
+            acc = CBuffer(zeros: l.blockGroup.count * 32, 0)
         }
     }
     private let lock = NSLock()
@@ -119,49 +131,36 @@ public final class FastLUTLayer: @unchecked Sendable {
         let scratch = spare.popLast() ?? Scratch(self)
         lock.unlock()
         defer { lock.lock(); spare.append(scratch); lock.unlock() }
-        let n = positions * vectorLength
-        scratch.x.withUnsafeMutableBufferPointer { xs in
-            var i = 0
-            for v in x where i < n { xs[i] = Int32(v); i += 1 }
-            while i < n { xs[i] = 0; i += 1 }
+        let (xs, assign, rows, acc) = (scratch.x.base, scratch.assign.base, scratch.rows.base, scratch.acc.base)
+        var i = 0
+        for value in x where i < scratch.x.count { xs[i] = Int32(value); i += 1 }
+        while i < scratch.x.count { xs[i] = 0; i += 1 }
+        let (P, v, ka, kap) = (positions, vectorLength, centroidCount, paddedCentroids)
+        let linfFlag: Int32 = linf ? 1 : 0
+        func parallel(_ count: Int, _ body: (Int, Int) -> Void) {
+            let chunks = max(1, min(threads, count))
+            if chunks == 1 { body(0, count) } else {
+                DispatchQueue.concurrentPerform(iterations: chunks) { body($0 * count / chunks, ($0 + 1) * count / chunks) }
+            }
         }
-        let blocks = blockGroup.count
-        let (P, v, ka, kap, G) = (positions, vectorLength, centroidCount, paddedCentroids, groups)
-        let linfFlag: Int32 = linf ? 1 : 0, wide = !search32
-        let out = UnsafeMutableBufferPointer<Int>.allocate(capacity: outputCount)
-        defer { out.deallocate() }
-        scratch.x.withUnsafeBufferPointer { xp in
-        scratch.assign.withUnsafeMutableBufferPointer { ap in
-        scratch.rows.withUnsafeMutableBufferPointer { rp in
-        scratch.acc.withUnsafeMutableBufferPointer { accp in
-        centroids.withUnsafeBufferPointer { cp in
-        tables.withUnsafeBufferPointer { tp in
-        codes.withUnsafeBufferPointer { codep in
-        blockGroup.withUnsafeBufferPointer { bp in
-            let (xb, ab, rb, accb, cb, tb, codeb, bgb) = (xp.baseAddress!, ap.baseAddress!, rp.baseAddress!, accp.baseAddress!,
-                                                           cp.baseAddress!, tp.baseAddress!, codep.baseAddress!, bp.baseAddress!)
-            func parallel(_ count: Int, _ body: (Int, Int) -> Void) {
-                let chunks = max(1, min(threads, count))
-                if chunks == 1 { body(0, count) } else {
-                    DispatchQueue.concurrentPerform(iterations: chunks) { body($0 * count / chunks, ($0 + 1) * count / chunks) }
-                }
+        parallel(P) { p0, p1 in
+            guard p1 > p0 else { return }
+            if search32 {
+                lf_lut_search32(xs + p0 * v, Int32(p1 - p0), Int32(v), Int32(ka), Int32(kap), centroids.base + p0 * v * kap, linfFlag, assign + p0)
+            } else {
+                lf_lut_search(xs + p0 * v, Int32(p1 - p0), Int32(v), Int32(ka), centroids.base + p0 * ka * v, linfFlag, assign + p0)
             }
-            parallel(P) { p0, p1 in
-                guard p1 > p0 else { return }
-                let count = Int32(p1 - p0)
-                if wide {
-                    lf_lut_search(xb + p0 * v, count, Int32(v), Int32(ka), cb + p0 * ka * v, linfFlag, ab + p0)
-                } else {
-                    lf_lut_search32(xb + p0 * v, count, Int32(v), Int32(ka), Int32(kap), cb + p0 * v * kap, linfFlag, ab + p0)
-                }
-                lf_lut_gather_rows(tb, Int32(self.padded), Int32(p0), Int32(p1), Int32(G), Int32(ka), ab, rb)
+            lf_lut_gather_rows(tables.base, Int32(padded), Int32(p0), Int32(p1), Int32(groups), Int32(ka), assign, rows)
+        }
+        parallel(blockGroup.count) { b0, b1 in
+            lf_lut_accumulate(codes.base, rows, Int32(padded), Int32(b0), Int32(b1), blockGroup.base, acc)
+        }
+        return [Int](unsafeUninitializedCapacity: outputCount) { out, n in
+            for b in 0..<blockGroup.count {
+                for j in 0..<blockWidth[b] { out[blockColumn[b] + j] = Int(acc[b * 32 + j]) }
             }
-            parallel(blocks) { b0, b1 in lf_lut_accumulate(codeb, rb, Int32(self.padded), Int32(b0), Int32(b1), bgb, accb) }
-            for b in 0..<blocks {
-                for j in 0..<blockWidth[b] { out[blockColumn[b] + j] = Int(accb[b * 32 + j]) }
-            }
-        }}}}}}}}
-        return Array(out)
+            n = outputCount
+        }
     }
 }
 
