@@ -22,6 +22,16 @@ func median(warmup: Int, repeats: Int, _ body: () throws -> Void) rethrows -> Do
     return t.count % 2 == 1 ? t[t.count / 2] : (t[t.count / 2 - 1] + t[t.count / 2]) / 2
 }
 
+/// The integer after `--name` in `args`, or `fallback` when absent; a value that is not an integer stops the run.
+func value(_ args: [String], _ name: String, _ fallback: Int) -> Int {
+    guard let i = args.firstIndex(of: name) else { return fallback }
+    guard i + 1 < args.count, let v = Int(args[i + 1]) else {
+        FileHandle.standardError.write("lutforge-bench: \(name) needs an integer\n".data(using: .utf8)!)
+        exit(2)
+    }
+    return v
+}
+
 /// LUT-LLM's layer shape with random codebooks, codes and int8 tables.
 func lutLayer(rows: Int, cols: Int, v: Int, ka: Int, kw: Int, s: Int) -> LUTKernel {
     var rng = SplitMix64(seed: 42)
@@ -40,9 +50,8 @@ func lutLayer(rows: Int, cols: Int, v: Int, ka: Int, kw: Int, s: Int) -> LUTKern
 }
 
 func lutGemv(_ args: [String]) throws -> [String: Any] {
-    func value(_ name: String, _ d: Int) -> Int { args.firstIndex(of: name).flatMap { Int(args[$0 + 1]) } ?? d }
-    let rows = value("--rows", 4096), cols = value("--cols", 4096), v = value("--v", 2), ka = value("--ka", 64)
-    let kw = value("--kw", 16), s = value("--s", 512), repeats = value("--repeats", 21)
+    let rows = value(args, "--rows", 4096), cols = value(args, "--cols", 4096), v = value(args, "--v", 2), ka = value(args, "--ka", 64)
+    let kw = value(args, "--kw", 16), s = value(args, "--s", 512), repeats = value(args, "--repeats", 21)
     let k = lutLayer(rows: rows, cols: cols, v: v, ka: ka, kw: kw, s: s)
     let layer = try FastLUTLayer(k) ?? { throw CocoaError(.featureUnsupported) }()
     var rng = SplitMix64(seed: 7)
@@ -57,7 +66,7 @@ func lutGemv(_ args: [String]) throws -> [String: Any] {
     // copies of the layer whose codes together exceed 64 MiB (twice this machine's L3), so
     // no run finds its layer in cache. The cache-resident figure (one layer) is kept beside it.
     let codeBytes = k.positions * rows / 2
-    let copies = max(1, value("--copies", ((64 << 20) + codeBytes - 1) / codeBytes))
+    let copies = max(1, value(args, "--copies", ((64 << 20) + codeBytes - 1) / codeBytes))
     let layers = [layer] + (1..<copies).map { _ in FastLUTLayer(k)! }
     func rotating(_ threads: Int) throws -> Double {
         var i = 0
@@ -79,9 +88,8 @@ func lutGemv(_ args: [String]) throws -> [String: Any] {
 }
 
 func kmeans(_ args: [String]) -> [String: Any] {
-    func value(_ name: String, _ d: Int) -> Int { args.firstIndex(of: name).flatMap { Int(args[$0 + 1]) } ?? d }
-    let n = value("--n", 1_000_000), k = value("--k", 256), d = value("--d", 2), problems = value("--problems", 1)
-    let iterations = value("--iterations", 20), repeats = value("--repeats", 3)
+    let n = value(args, "--n", 1_000_000), k = value(args, "--k", 256), d = value(args, "--d", 2), problems = value(args, "--problems", 1)
+    let iterations = value(args, "--iterations", 20), repeats = value(args, "--repeats", 3)
     var rng = SplitMix64(seed: 3)
     let batch = (0..<problems).map { _ in KMeansProblem(points: (0..<(n * d)).map { _ in rng.nextUnit() * 2 - 1 }, dimension: d, k: k) }
     let t = median(warmup: 0, repeats: repeats) {

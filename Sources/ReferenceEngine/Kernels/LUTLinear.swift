@@ -19,24 +19,26 @@ extension LUTKernel: ReferenceKernel {
 
     /// The interpreter: every table entry read and added one at a time.
     public func evaluateChecked(_ inputs: [[Int]], node: String, threads: Int = 1) throws -> [Int] {
-        var out: [Int] = []
-        out.reserveCapacity(outputCount * frames)
-        for f in 0..<frames {
-            let x = frames == 1 ? inputs[0] : Array(inputs[0][(f * inputCount)..<((f + 1) * inputCount)])
+        try byFrame(inputs) { x in
             let a = search(x)
-            out += try IntegerEngine.parallel(outputCount, threads: threads) { try output(x, a, $0, node: node) }
+            return try IntegerEngine.parallel(outputCount, threads: threads) { try output(x, a, $0, node: node) }
         }
-        return out
     }
 
     /// The shuffle loop on `layer` (this kernel packed), then the same output side.
     public func evaluateFast(_ inputs: [[Int]], layer: FastLUTLayer, node: String, threads: Int = 1) throws -> [Int] {
+        try byFrame(inputs) { x in
+            let sums = layer.sums(x[...], threads: threads)
+            return try (0..<outputCount).map { try finish(biases[$0] + sums[$0], x, $0, node: node) }
+        }
+    }
+
+    /// `body` on each frame's input vector (the windows of a convolution), outputs concatenated.
+    func byFrame(_ inputs: [[Int]], _ body: ([Int]) throws -> [Int]) rethrows -> [Int] {
         var out: [Int] = []
         out.reserveCapacity(outputCount * frames)
         for f in 0..<frames {
-            let x = frames == 1 ? inputs[0] : Array(inputs[0][(f * inputCount)..<((f + 1) * inputCount)])
-            let sums = layer.sums(x[...], threads: threads)
-            for n in 0..<outputCount { out.append(try finish(biases[n] + sums[n], x, n, node: node)) }
+            out += try body(frames == 1 ? inputs[0] : Array(inputs[0][(f * inputCount)..<((f + 1) * inputCount)]))
         }
         return out
     }
